@@ -1,0 +1,80 @@
+"""Turn the binary mask of one candidate into the model input, the way MNIST digits are made.
+
+MNIST digits sit in a 20x20 box (aspect ratio kept) centred by centre of mass in a 28x28 field,
+white ink on black. Training, evaluation and the reader all call :func:`normalize`, so the model
+sees at run time exactly what it was trained on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+SIZE = 28  # model input side
+BOX = 20  # the digit's longer side inside the 28x28 field
+MAX_SKEW = 1.0  # 45 degrees; beyond that the "slant" is a shape, not handwriting
+
+
+def deskew(ink: np.ndarray) -> np.ndarray:
+    """Shear `ink` (uint8, 0/255) so that its second-order moment skew mu11/mu02 becomes 0.
+
+    The shear pivots on the centre of mass, and the canvas grows so no ink is cut off.
+    """
+    m = cv2.moments(ink, binaryImage=True)
+    if m["m00"] == 0 or m["mu02"] < 1e-2:
+        return ink
+    skew = float(np.clip(m["mu11"] / m["mu02"], -MAX_SKEW, MAX_SKEW))
+    h, w = ink.shape
+    pad = math.ceil(abs(skew) * h / 2) + 1
+    cy = m["m01"] / m["m00"]
+    # x' = x - skew * (y - cy): rows below the centre move left when the digit leans right.
+    shear = np.array([[1.0, -skew, skew * cy + pad], [0.0, 1.0, 0.0]], np.float32)
+    return cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+
+
+def normalize(mask: np.ndarray) -> np.ndarray:
+    """Return the (28, 28) float32 model input, 0..1, for one candidate's 2-D mask (nonzero = ink).
+
+    Deskew by moments, fit the ink into 20x20 keeping the aspect ratio, then place it so that its
+    centre of mass lands on (14, 14). An empty mask gives all zeros; nothing here raises on odd
+    shapes (a 1-px line, a single pixel, a huge blob).
+    """
+    out = np.zeros((SIZE, SIZE), np.float32)
+    if mask.ndim != 2 or mask.size == 0:
+        return out
+    ink = np.where(mask > 0, np.uint8(255), np.uint8(0))
+    x, y, w, h = cv2.boundingRect(ink)
+    if w == 0 or h == 0:
+        return out
+    ink = deskew(ink[y : y + h, x : x + w])
+    x, y, w, h = cv2.boundingRect(ink)
+    if w == 0 or h == 0:
+        return out
+    ink = ink[y : y + h, x : x + w]
+
+    scale = BOX / max(w, h)
+    fit_w, fit_h = max(1, round(w * scale)), max(1, round(h * scale))
+    # INTER_AREA averages when shrinking, giving the soft grey edges MNIST strokes have.
+    patch = cv2.resize(ink, (fit_w, fit_h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    patch *= 1.0 / 255.0
+
+    m = cv2.moments(patch)
+    cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] > 0 else (fit_w / 2, fit_h / 2)
+    left, top = round(SIZE / 2 - cx), round(SIZE / 2 - cy)
+    # Paste with clipping: a lopsided shape may push part of the box outside the field.
+    x0, y0 = max(left, 0), max(top, 0)
+    x1, y1 = min(left + fit_w, SIZE), min(top + fit_h, SIZE)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
+
+
+def normalize_batch(masks: Sequence[np.ndarray]) -> np.ndarray:
+    """Normalize many masks into one (N, 28, 28, 1) float32 batch for the classifier."""
+    batch = np.zeros((len(masks), SIZE, SIZE, 1), np.float32)
+    for i, mask in enumerate(masks):
+        batch[i, :, :, 0] = normalize(mask)
+    return batch

@@ -1,0 +1,76 @@
+"""Reader: the stages composed for one frame. It never draws, opens files or starts threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .classify import NOT_A_DIGIT, Classifier
+from .group import group
+from .normalize import normalize_batch
+from .segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
+from .types import Digit, Reading
+
+MAX_SIDE = 960  # frames are segmented at most this large: faster, and digits stay >20 px
+
+
+def work_scale(shape: tuple[int, ...], scale: float | None = None) -> float:
+    """The factor a frame is resized by before segmentation (<= 1; `scale` overrides)."""
+    if scale is not None:
+        return float(scale)
+    return min(1.0, MAX_SIDE / max(shape[0], shape[1]))
+
+
+def decide(probs: np.ndarray, boxes: np.ndarray, min_confidence: float) -> list[Digit]:
+    """Keep candidates where a digit wins with at least `min_confidence`; boxes are (N, 4)."""
+    labels = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(probs)), labels]
+    keep = np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
+    return [Digit(int(labels[i]), float(confidence[i]), tuple(int(v) for v in boxes[i]))
+            for i in keep]
+
+
+class Reader:
+    """Reads the digits and numbers of one frame at a time.
+
+    >>> reading = Reader().read(frame_bgr)
+    >>> [n.text for n in reading.numbers]
+
+    model: path to an ONNX model (default: the shipped one); threads: onnxruntime threads;
+    min_confidence: weaker digits are dropped; scale: resize factor before segmentation
+    (default: frames larger than 960 px are reduced to 960).
+    """
+
+    def __init__(self, model: str | Path | None = None, threads: int | None = 1,
+                 min_confidence: float = 0.5, scale: float | None = None,
+                 max_candidates: int = MAX_CANDIDATES):
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in 0..1, got {min_confidence}")
+        if scale is not None and not 0.05 <= scale <= 4.0:
+            raise ValueError(f"scale must be in 0.05..4, got {scale}")
+        self.classifier = Classifier(model, threads)
+        self.min_confidence = min_confidence
+        self.scale = scale
+        self.max_candidates = max_candidates
+
+    def mask(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        """The ink mask the digits are cut from, and the scale it was made at."""
+        gray = to_gray(frame)
+        scale = work_scale(gray.shape, self.scale)
+        if scale != 1.0:
+            size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        return binarize(gray), scale
+
+    def read(self, frame: np.ndarray) -> Reading:
+        """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float)."""
+        if frame.size == 0:
+            return Reading()
+        mask, scale = self.mask(frame)
+        candidates = find_candidates(mask, self.max_candidates)
+        probs = self.classifier(normalize_batch(candidates.masks))
+        boxes = np.round(candidates.boxes / scale).astype(np.int32)
+        digits, numbers = group(decide(probs, boxes, self.min_confidence))
+        return Reading(digits, numbers)

@@ -1,0 +1,154 @@
+"""Frame -> binary ink mask -> digit candidates. Pure functions over numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
+_MAX_PIECES = 400  # connected components considered for merging (largest first)
+MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Any frame OpenCV may hand us (gray, BGR, BGRA; 8/16-bit, float, bool) -> uint8 gray."""
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.dtype == np.uint16:
+        frame = (frame >> 8).astype(np.uint8)
+    elif frame.dtype == bool:
+        frame = frame.astype(np.uint8) * 255
+    elif frame.dtype != np.uint8:
+        values = np.nan_to_num(frame.astype(np.float32))
+        if values.size and values.max() <= 1.0:
+            values = values * 255.0
+        frame = np.clip(values, 0, 255).astype(np.uint8)
+    if frame.ndim == 2:
+        return frame
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
+    raise ValueError(f"not an image: array of shape {frame.shape}")
+
+
+def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
+    """Gray frame -> uint8 mask, 255 where there is ink, whatever the ink's polarity.
+
+    A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
+    threshold over a window a few strokes wide, which survives shadows and uneven light.
+    """
+    h, w = gray.shape
+    block = max(15, min(h, w) // 12) | 1
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    local = cv2.blur(blurred, (block, block))
+    dark = cv2.compare(blurred, cv2.subtract(local, contrast), cv2.CMP_LT)
+    light = cv2.compare(blurred, cv2.add(local, contrast), cv2.CMP_GT)
+    return dark if _digit_shapes(dark[::2, ::2]) >= _digit_shapes(light[::2, ::2]) else light
+
+
+def _digit_shapes(mask: np.ndarray) -> int:
+    """How many digit-shaped blobs a mask has: the polarity cue.
+
+    Ink makes many; the halo of paper around ink and the bright edge of a sheet make a few large
+    merged regions and long bands. Counting pixels or contrast fails on heavy marker (its halo
+    outnumbers it) and on a sheet on a dark desk (its edge out-contrasts a ballpoint).
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(np.count_nonzero(_digit_like(stats[1:, :4], stats[1:, 4], mask.shape)))
+
+
+def _digit_like(boxes: np.ndarray, ink: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean per box (x, y, w, h): size relative to the frame, aspect and ink density of a digit."""
+    w, h = boxes[:, 2], boxes[:, 3]
+    density = ink / np.maximum(w * h, 1)
+    min_h = max(8, 0.02 * min(shape))
+    return ((h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= 1.5 * h) & (density >= 0.06)
+            & ~((density > 0.85) & (w > 0.4 * h)))  # a solid blob, not a stroke
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Digit candidates of one mask.
+
+    boxes: (N, 4) int32 x, y, w, h in mask pixels; masks: N uint8 crops of the box, 255 = ink of
+    this candidate only (a neighbour's stroke inside the box is left out).
+    """
+
+    boxes: np.ndarray
+    masks: tuple[np.ndarray, ...]
+
+
+def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
+    """Group ids so pieces of one digit (a 5's detached bar, a broken 4) become one candidate.
+
+    A piece merges with a larger one when it is much shorter and sits just above or below it
+    (overlapping in x by half its width), or when its box lies mostly inside the larger box.
+    Neighbouring digits, even on a slanted line, are neither, so they stay apart.
+    """
+    n = len(boxes)
+    group = np.arange(n)
+    if n < 2:
+        return group
+    x0, y0, w, h = (boxes[:, i, None].astype(np.float32) for i in range(4))
+    x1, y1 = x0 + w, y0 + h
+    overlap_x = np.minimum(x1, x1.T) - np.maximum(x0, x0.T)
+    overlap_y = np.minimum(y1, y1.T) - np.maximum(y0, y0.T)
+    short, tall = np.minimum(h, h.T), np.maximum(h, h.T)
+    stacked = ((overlap_x > 0.5 * np.minimum(w, w.T)) & (short < 0.6 * tall)
+               & (overlap_y > -0.25 * tall) & (overlap_y < 0.2 * short))
+    inside = ((np.maximum(overlap_x, 0) * np.maximum(overlap_y, 0)
+               > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
+    union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)
+    union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
+    near = (stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall)
+    np.fill_diagonal(near, False)
+    for i, j in zip(*np.nonzero(np.triu(near)), strict=True):
+        gi, gj = group[i], group[j]
+        if gi != gj:
+            group[group == gj] = gi
+    return group
+
+
+def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> Candidates:
+    """Connected ink components of `mask`, pieces merged, filtered to digit-like boxes.
+
+    Components are external shapes: the holes of 0, 6, 8 and 9 are background, never candidates.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats = stats[1:]
+    ids = np.arange(1, count)
+    # Neither specks nor shapes larger than any digit (a sheet's edge) take part in merging.
+    height, width = mask.shape
+    keep = ((stats[:, cv2.CC_STAT_HEIGHT] >= 3) & (stats[:, cv2.CC_STAT_AREA] >= 6)
+            & (stats[:, cv2.CC_STAT_HEIGHT] <= MAX_HEIGHT * height)
+            & (stats[:, cv2.CC_STAT_WIDTH] <= MAX_HEIGHT * width))
+    stats, ids = stats[keep], ids[keep]
+    order = np.argsort(-stats[:, cv2.CC_STAT_AREA], kind="stable")[:_MAX_PIECES]
+    stats, ids = stats[order], ids[order]
+
+    group = _merge_pieces(stats[:, :4])
+    roots = np.unique(group)
+    boxes = np.empty((len(roots), 4), np.int32)
+    ink = np.empty(len(roots), np.int64)
+    members = []
+    for k, root in enumerate(roots):
+        part = group == root
+        x0, y0 = stats[part, 0].min(), stats[part, 1].min()
+        x1 = (stats[part, 0] + stats[part, 2]).max()
+        y1 = (stats[part, 1] + stats[part, 3]).max()
+        boxes[k] = (x0, y0, x1 - x0, y1 - y0)
+        ink[k] = stats[part, cv2.CC_STAT_AREA].sum()
+        members.append(ids[part])
+
+    chosen = np.flatnonzero(_digit_like(boxes, ink, mask.shape))
+    chosen = chosen[np.argsort(-ink[chosen], kind="stable")[:max_candidates]]
+    crops = []
+    for k in chosen:
+        x, y, bw, bh = boxes[k]
+        window = labels[y : y + bh, x : x + bw]
+        own = window == members[k][0] if len(members[k]) == 1 else np.isin(window, members[k])
+        crops.append(own.view(np.uint8) * np.uint8(255))
+    return Candidates(boxes[chosen], tuple(crops))

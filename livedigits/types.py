@@ -1,0 +1,51 @@
+"""Frozen result types of the reader. No OpenCV here: results are plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Box = tuple[int, int, int, int]
+"""x, y, width, height in the source frame's pixels."""
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit read: `label` 0-9, softmax `confidence` 0..1, `track` id when tracking is on."""
+
+    label: int
+    confidence: float
+    box: Box
+    track: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "confidence": round(self.confidence, 4),
+                               "box": list(self.box)}
+        if self.track is not None:
+            out["track"] = self.track
+        return out
+
+
+@dataclass(frozen=True)
+class Number:
+    """Neighbouring digits on one line read as one number; `confidence` is its weakest digit's."""
+
+    text: str
+    box: Box
+    confidence: float
+    digits: tuple[Digit, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything read in one frame, digits and numbers in reading order."""
+
+    digits: tuple[Digit, ...] = ()
+    numbers: tuple[Number, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"digits": [d.as_dict() for d in self.digits],
+                "numbers": [n.as_dict() for n in self.numbers]}
