@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from .types import Box, Digit, Number
@@ -41,7 +43,7 @@ def lines_of(digits: list[Digit]) -> list[list[Digit]]:
 def numbers_of(line: list[Digit]) -> list[Number]:
     """Split one line where the gap between neighbours is wider than NUMBER_GAP digit heights."""
     runs: list[list[Digit]] = [[line[0]]]
-    for prev, digit in zip(line, line[1:], strict=False):
+    for prev, digit in pairwise(line):
         gap = digit.box[0] - (prev.box[0] + prev.box[2])
         if gap > NUMBER_GAP * (prev.box[3] + digit.box[3]) / 2:
             runs.append([])

@@ -49,7 +49,9 @@ def render(image: np.ndarray, reading: Reading, style: Style = Style(),
     for digit in reading.digits:
         x, y, w, h = digit.box
         cv2.rectangle(out, (x, y), (x + w, y + h), style.digit_color, max(1, round(size * 2)))
-        text = f"{digit.label} {digit.confidence:.2f}" if style.show_confidence else str(digit.label)
+        text = str(digit.label)
+        if style.show_confidence:
+            text += f" {digit.confidence:.2f}"
         _label(out, text, (x, y - 2), style.digit_color, size, style.font)
     if caption:
         _label(out, caption, (4, round(30 * size) + 8), style.caption_color, size * 1.2,

@@ -61,7 +61,7 @@ def _digit_shapes(mask: np.ndarray) -> int:
 
 
 def _digit_like(boxes: np.ndarray, ink: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Boolean per box (x, y, w, h): size relative to the frame, aspect and ink density of a digit."""
+    """Per box (x, y, w, h): has it the size relative to the frame, aspect and ink of a digit?"""
     w, h = boxes[:, 2], boxes[:, 3]
     density = ink / np.maximum(w * h, 1)
     min_h = max(8, 0.02 * min(shape))

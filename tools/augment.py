@@ -82,7 +82,7 @@ def augment_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     gray = _affine(gray, rng, scale=rng.uniform(1.2, 3.5))
     mask = _binarize(gray, rng)
     r = rng.random()
-    side = max(3, int(round(rng.uniform(0.06, 0.12) * mask.shape[0] / 1.6)))
+    side = max(3, round(rng.uniform(0.06, 0.12) * mask.shape[0] / 1.6))
     if r < 0.2:  # marker: thicker strokes
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     elif r < 0.3:  # fine ballpoint: thinner strokes
@@ -186,7 +186,7 @@ def _digit_part(rng, images, labels):
 
 def _texture(rng):
     """Paper grain, crumpled-paper shading or sensor noise that survived thresholding."""
-    mask, side = _canvas(rng)
+    _, side = _canvas(rng)
     noise = rng.uniform(0, 1, (side, side)).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), rng.uniform(0.8, 3.0))
     level = np.quantile(noise, rng.uniform(0.6, 0.9))

@@ -26,10 +26,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from augment import NOT_A_DIGIT, augment_digit, make_negative  # noqa: E402
+from augment import NOT_A_DIGIT, augment_digit, make_negative
 
-from livedigits.mnist import load_mnist, mnist_mask  # noqa: E402
-from livedigits.normalize import SIZE, normalize  # noqa: E402
+from livedigits.mnist import load_mnist, mnist_mask
+from livedigits.normalize import SIZE, normalize
 
 CLASSES = [str(d) for d in range(10)] + ["not a digit"]
 WIDTHS = (24, 48, 96)  # conv channels; ~62k parameters, ~1.5 MMAC per digit
@@ -55,7 +55,7 @@ def _make_chunk(job: tuple[tuple[int, ...], np.ndarray, int]) -> tuple[np.ndarra
 
 def epoch_jobs(indices: np.ndarray, neg_fraction: float, seed: int, epoch: int, chunks: int = 64):
     parts = np.array_split(indices, chunks)
-    n_neg = int(round(len(indices) * neg_fraction / chunks))
+    n_neg = round(len(indices) * neg_fraction / chunks)
     return [((seed, epoch, c), p, n_neg) for c, p in enumerate(parts)]
 
 
@@ -72,7 +72,8 @@ def plain_inputs(images: np.ndarray) -> np.ndarray:
 
 def negatives(count: int, seed: int, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.stack([normalize(make_negative(rng, images, labels)) for _ in range(count)])[..., None]
+    masks = (make_negative(rng, images, labels) for _ in range(count))
+    return np.stack([normalize(mask) for mask in masks])[..., None]
 
 
 def build_model(keras):
@@ -134,8 +135,12 @@ def check_contract(path: Path) -> None:
 
 def quantize_int8(fp32: Path, int8: Path, calibration: np.ndarray) -> None:
     """Static int8 (QDQ) calibrated on training crops; dynamic quantization is 4-9x slower here."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):
