@@ -38,7 +38,8 @@ def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
     """Gray frame -> uint8 mask, 255 where there is ink, whatever the ink's polarity.
 
     A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
-    threshold over a window a few strokes wide, which survives shadows and uneven light.
+    threshold over a window a few strokes wide, which survives shadows and uneven light; then
+    ruled lines are taken out, so they do not chain a line of digits into one blob.
     """
     h, w = gray.shape
     block = max(15, min(h, w) // 12) | 1
@@ -46,18 +47,46 @@ def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
     local = cv2.blur(blurred, (block, block))
     dark = cv2.compare(blurred, cv2.subtract(local, contrast), cv2.CMP_LT)
     light = cv2.compare(blurred, cv2.add(local, contrast), cv2.CMP_GT)
-    return dark if _digit_shapes(dark[::2, ::2]) >= _digit_shapes(light[::2, ::2]) else light
+    deviation = cv2.absdiff(blurred[::2, ::2], local[::2, ::2])
+    ink_is_dark = _digit_contrast(dark[::2, ::2], deviation) >= _digit_contrast(
+        light[::2, ::2], deviation)
+    return remove_lines(dark if ink_is_dark else light)
 
 
-def _digit_shapes(mask: np.ndarray) -> int:
-    """How many digit-shaped blobs a mask has: the polarity cue.
+def _digit_contrast(mask: np.ndarray, deviation: np.ndarray) -> float:
+    """Summed contrast of a mask's digit-shaped blobs: the polarity cue.
 
-    Ink makes many; the halo of paper around ink and the bright edge of a sheet make a few large
-    merged regions and long bands. Counting pixels or contrast fails on heavy marker (its halo
-    outnumbers it) and on a sheet on a dark desk (its edge out-contrasts a ballpoint).
+    Ink gives many digit-shaped blobs that stand out strongly. The other side gives the halo
+    of paper around the ink, which stands out less, and the bright edge of a sheet, which is not
+    digit-shaped. Counting pixels fails on heavy marker (its halo outnumbers it), mean contrast
+    fails on a sheet on a dark desk (its edge out-contrasts a ballpoint).
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return int(np.count_nonzero(_digit_like(stats[1:, :4], stats[1:, 4], mask.shape)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return 0.0
+    weights = np.bincount(labels.ravel(), weights=deviation.ravel(), minlength=count)[1:]
+    return float(weights[_digit_like(stats[1:, :4], stats[1:, 4], mask.shape)].sum())
+
+
+def remove_lines(mask: np.ndarray) -> np.ndarray:
+    """Take out long horizontal lines (ruled paper, underlines), then re-join strokes they cut.
+
+    A line is ink that survives an opening with a flat kernel a quarter of the frame wide:
+    ruled lines span the page, and even a digit filling the frame has a shorter bar.
+    """
+    length = max(25, mask.shape[1] // 4)
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (length, 1)))
+    if not lines.any():
+        return mask
+    lines = cv2.dilate(lines, _VERTICAL_3)
+    # Only where a line was: bridge the gap it leaves across a digit's stroke.
+    bridged = cv2.morphologyEx(cv2.subtract(mask, lines), cv2.MORPH_CLOSE, _VERTICAL_7)
+    return cv2.subtract(mask, lines) | (bridged & lines)
+
+
+_VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
+_VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
 
 def _digit_like(boxes: np.ndarray, ink: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -1,0 +1,123 @@
+"""Score readings against ground truth in the JSON Lines shape (used by tests and tools/evaluate.py).
+
+A predicted digit matches a true one when their boxes overlap with IoU >= 0.5 (greedy, best
+overlap first); it is "read right" when the labels agree too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+IOU_MATCH = 0.5
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of (N, 4) and (M, 4) x, y, w, h boxes -> (N, M)."""
+    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
+    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def match(truth_boxes, predicted_boxes, threshold: float = IOU_MATCH) -> list[tuple[int, int]]:
+    """Greedy one-to-one (truth index, predicted index) pairs with IoU >= threshold."""
+    overlaps = iou(truth_boxes, predicted_boxes)
+    pairs = []
+    while overlaps.size and overlaps.max() >= threshold:
+        t, p = np.unravel_index(int(overlaps.argmax()), overlaps.shape)
+        pairs.append((int(t), int(p)))
+        overlaps[t, :] = -1
+        overlaps[:, p] = -1
+    return pairs
+
+
+@dataclass
+class Score:
+    """Counts over many frames; the rates are properties."""
+
+    truth: int = 0  # true digits
+    predicted: int = 0  # predicted digits
+    found: int = 0  # predicted boxes matching a true one
+    read_right: int = 0  # ... with the right label
+    numbers: int = 0  # true numbers
+    numbers_right: int = 0  # true numbers read exactly (text and box)
+    confusion: np.ndarray = field(default_factory=lambda: np.zeros((10, 11), np.int64))
+    misses: list[tuple[int, dict]] = field(default_factory=list)  # (frame, true digit)
+    heights: list[tuple[int, bool]] = field(default_factory=list)  # (true height, read right)
+
+    def add(self, truth: dict, predicted: dict) -> None:
+        """Add one frame: both are JSON Lines records."""
+        true_digits, pred_digits = truth["digits"], predicted["digits"]
+        self.truth += len(true_digits)
+        self.predicted += len(pred_digits)
+        pairs = match([d["box"] for d in true_digits], [d["box"] for d in pred_digits])
+        matched = dict(pairs)
+        for t, digit in enumerate(true_digits):
+            p = matched.get(t)
+            label = pred_digits[p]["label"] if p is not None else 10  # 10: not found
+            self.confusion[digit["label"], label] += 1
+            right = label == digit["label"]
+            self.heights.append((digit["box"][3], right))
+            if not right:
+                self.misses.append((truth["frame"], digit))
+        self.found += len(pairs)
+        self.read_right += sum(true_digits[t]["label"] == pred_digits[p]["label"]
+                               for t, p in pairs)
+        self.numbers += len(truth["numbers"])
+        true_numbers, pred_numbers = truth["numbers"], predicted["numbers"]
+        for t, p in match([n["box"] for n in true_numbers], [n["box"] for n in pred_numbers]):
+            self.numbers_right += true_numbers[t]["text"] == pred_numbers[p]["text"]
+
+    @property
+    def precision(self) -> float:
+        """Share of predicted digits that are a true digit read right."""
+        return self.read_right / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true digits found and read right."""
+        return self.read_right / self.truth if self.truth else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def detection_precision(self) -> float:
+        return self.found / self.predicted if self.predicted else 1.0
+
+    @property
+    def detection_recall(self) -> float:
+        return self.found / self.truth if self.truth else 1.0
+
+
+def score(truth: Iterable[dict], predicted: Iterable[dict]) -> Score:
+    """Score records frame by frame (paired in order; frame indices must agree)."""
+    result = Score()
+    for t, p in zip(truth, predicted, strict=True):
+        if t["frame"] != p["frame"]:
+            raise ValueError(f"frame {p['frame']} scored against truth of frame {t['frame']}")
+        result.add(t, p)
+    return result
+
+
+def sequence_accuracy(truth: str, read: str) -> float:
+    """Share of the true digit string read right and in order: matched characters of the longest
+    common subsequence over the true length (lines joined; a newline is not a digit)."""
+    a, b = truth.replace("\n", ""), read.replace("\n", "")
+    if not a:
+        return 1.0 if not b else 0.0
+    row = [0] * (len(b) + 1)
+    for ca in a:
+        prev_diag = 0
+        for j, cb in enumerate(b, 1):
+            prev_diag, row[j] = row[j], prev_diag + 1 if ca == cb else max(row[j], row[j - 1])
+    return row[-1] / len(a)
