@@ -140,9 +140,20 @@ def run(args: argparse.Namespace) -> int:
     return 130 if interrupted else 0
 
 
+def quiet_opencv() -> None:
+    """Our one-line errors say what went wrong; OpenCV's and FFmpeg's own logs would bury them."""
+    import os
+
+    import cv2
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET, read at capture open
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `livedigits` command; returns the exit code."""
     args = parse_args(argv)
+    quiet_opencv()
     from .classify import ModelError
     from .sinks import SinkError
     from .sources import SourceError

@@ -1,4 +1,4 @@
-"""Score readings against ground truth in the JSON Lines shape (used by tests and tools/evaluate.py).
+"""Score readings against ground truth in the JSON Lines shape (tests and tools/evaluate.py).
 
 A predicted digit matches a true one when their boxes overlap with IoU >= 0.5 (greedy, best
 overlap first); it is "read right" when the labels agree too.

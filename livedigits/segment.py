@@ -127,7 +127,7 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     overlap_y = np.minimum(y1, y1.T) - np.maximum(y0, y0.T)
     short, tall = np.minimum(h, h.T), np.maximum(h, h.T)
     stacked = ((overlap_x > 0.5 * np.minimum(w, w.T)) & (short < 0.6 * tall)
-               & (overlap_y > -0.25 * tall) & (overlap_y < 0.2 * short))
+               & (overlap_y > -0.25 * tall) & (overlap_y < 0.4 * short))
     inside = ((np.maximum(overlap_x, 0) * np.maximum(overlap_y, 0)
                > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
     union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)

@@ -13,9 +13,13 @@ from livedigits.mnist import mnist_mask
 
 NOT_A_DIGIT = 10
 
-# Letters and symbols that do not look like a digit: no O I l S Z B G T a b g q s t y, and nothing
-# tall and thin (! [ ] { } |), which deskews into a "1".
-NEGATIVE_GLYPHS = "AEFHKMNPRUVWXYcefhkmnruvwx+=*#%&@?<>$"
+# Letters and symbols that do not look like a handwritten digit: no O I l S Z B G T b g q s t y,
+# and nothing tall and thin (! [ ] { } |), which deskews into a "1". Printed D and a are here:
+# labels on forms ("Date") are printed, and a written 0 or 9 is not.
+NEGATIVE_GLYPHS = "ADEFHKLMNPRUVWXYacdefhkmnruvwx+=*#%&@?<>$"
+# Printed words run letters together into blobs no single glyph shows.
+NEGATIVE_WORDS = ("Date", "Total", "No.", "Name", "kg", "cm", "Page", "Tel", "Sum", "am", "pm",
+                  "Mr", "de", "at", "te", "ra", "ea", "ne", "Fax", "Nr", "km", "Qty")
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
     cv2.FONT_HERSHEY_DUPLEX,
@@ -156,6 +160,10 @@ def _ring(rng):
 def _glyph(rng):
     """A letter or symbol in one of OpenCV's fonts, also slanted and thickened."""
     text = str(rng.choice(list(NEGATIVE_GLYPHS)))
+    if rng.random() < 0.3:  # a piece of a printed word: two or three letters run together
+        word = str(rng.choice(NEGATIVE_WORDS))
+        start = int(rng.integers(0, max(1, len(word) - 1)))
+        text = word[start : start + int(rng.integers(2, 4))]
     font = int(rng.choice(FONTS))
     scale = rng.uniform(1.5, 3.0)
     thick = int(rng.integers(1, 6))

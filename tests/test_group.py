@@ -1,0 +1,40 @@
+"""Digits -> numbers in reading order."""
+
+from __future__ import annotations
+
+from livedigits.group import group
+from livedigits.types import Digit
+
+
+def d(label: int, x: int, y: int, w: int = 20, h: int = 40, conf: float = 0.9) -> Digit:
+    return Digit(label, conf, (x, y, w, h))
+
+
+def texts(digits) -> list[str]:
+    return [n.text for n in group(digits)[1]]
+
+
+def test_lines_top_to_bottom_left_to_right_whatever_the_input_order():
+    digits = [d(8, 130, 200), d(4, 100, 100), d(0, 125, 102), d(7, 150, 98), d(1, 100, 205)]
+    ordered, numbers = group(digits)
+    assert [x.label for x in ordered] == [4, 0, 7, 1, 8]
+    assert [n.text for n in numbers] == ["407", "18"]
+
+
+def test_a_wide_gap_splits_numbers_on_one_line():
+    assert texts([d(1, 0, 0), d(2, 25, 0), d(3, 120, 0), d(4, 145, 0)]) == ["12", "34"]
+
+
+def test_a_slanted_line_stays_one_number():
+    digits = [d(i, 25 * i, 100 + 12 * i) for i in range(6)]  # drifts a whole height down
+    assert texts(digits) == ["012345"]
+
+
+def test_number_box_and_confidence():
+    _, (number,) = group([d(5, 10, 10, conf=0.9), d(6, 35, 14, conf=0.6)])
+    assert number.box == (10, 10, 45, 44)
+    assert number.confidence == 0.6 and len(number.digits) == 2
+
+
+def test_nothing_in_nothing_out():
+    assert group([]) == ((), ())

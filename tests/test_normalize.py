@@ -1,0 +1,78 @@
+"""normalize: upright, not stretched, centred by mass, never raising."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.normalize import SIZE, normalize, normalize_batch
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    m = cv2.moments(image.astype(np.float32))
+    return m["m10"] / m["m00"], m["m01"] / m["m00"]
+
+
+def skew(image: np.ndarray) -> float:
+    m = cv2.moments(image.astype(np.float32))
+    return m["mu11"] / m["mu02"]
+
+
+def test_sheared_bar_comes_out_upright():
+    upright = np.zeros((80, 80), np.uint8)
+    cv2.rectangle(upright, (35, 10), (45, 70), 255, -1)
+    cv2.rectangle(upright, (25, 10), (55, 20), 255, -1)  # a T, so it is not symmetric
+    shear = np.float32([[1, 0.5, -20], [0, 1, 0]])
+    sheared = cv2.warpAffine(upright, shear, (80, 80))
+    assert abs(skew(sheared.astype(np.float32))) > 0.3
+    out = normalize(sheared)
+    assert abs(skew(out)) < 0.05
+
+
+def test_thin_one_stays_thin_and_centred():
+    one = np.zeros((100, 60), np.uint8)
+    one[10:90, 30:33] = 255
+    out = normalize(one)
+    columns = np.flatnonzero(out.max(axis=0) > 0.1)
+    rows = np.flatnonzero(out.max(axis=1) > 0.1)
+    assert len(columns) <= 3, "a thin 1 must not be stretched into a block"
+    assert 19 <= len(rows) <= 21, "the longer side fills the 20 px box"
+    cx, cy = centre_of_mass(out)
+    assert abs(cx - SIZE / 2) <= 1 and abs(cy - SIZE / 2) <= 1
+
+
+@pytest.mark.parametrize("shape", [(30, 90), (90, 30), (50, 50)])
+def test_centre_of_mass_lands_at_14_14(shape):
+    rng = np.random.default_rng(sum(shape))
+    mask = np.zeros(shape, np.uint8)
+    mask[rng.random(shape) > 0.7] = 255
+    mask[: shape[0] // 3, : shape[1] // 3] = 255  # lopsided: mass far from the box centre
+    out = normalize(mask)
+    cx, cy = centre_of_mass(out)
+    assert abs(cx - 14) <= 1 and abs(cy - 14) <= 1
+    assert out.dtype == np.float32 and out.shape == (SIZE, SIZE)
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+@pytest.mark.parametrize("mask", [
+    np.zeros((0, 0), np.uint8),
+    np.zeros((10, 10), np.uint8),
+    np.full((1, 1), 255, np.uint8),
+    np.full((40, 1), 255, np.uint8),  # a 1-px-wide "1"
+    np.full((1, 40), 255, np.uint8),  # a 1-px-high dash
+    np.full((2000, 1500), 255, np.uint8),  # a huge blob
+    np.eye(50, dtype=np.uint8) * 255,  # a 45-degree line: maximum skew
+    np.ones((5, 5), bool),
+])
+def test_degenerate_masks_do_not_raise(mask):
+    out = normalize(mask)
+    assert out.shape == (SIZE, SIZE) and np.isfinite(out).all()
+
+
+def test_batch_matches_single():
+    masks = [np.pad(np.full((30, 8), 255, np.uint8), 3), np.zeros((5, 5), np.uint8)]
+    batch = normalize_batch(masks)
+    assert batch.shape == (2, SIZE, SIZE, 1) and batch.dtype == np.float32
+    np.testing.assert_array_equal(batch[0, :, :, 0], normalize(masks[0]))
+    assert normalize_batch([]).shape == (0, SIZE, SIZE, 1)

@@ -1,0 +1,108 @@
+"""The Python API end to end on the committed samples, and its contracts."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import SAMPLES
+
+from livedigits import Digit, ModelError, Reader, Reading
+from livedigits.metrics import score
+from livedigits.sinks import record
+from livedigits.sources import open_source
+
+F1_FLOOR = 0.95  # digits read right, on the committed samples
+
+
+def read_all(reader: Reader, source: str) -> list[dict]:
+    with open_source(source) as frames:
+        return [record(frame, reader.read(frame.image)) for frame in frames]
+
+
+def test_sample_frames_are_read(reader, sample_truth):
+    result = score(sample_truth, read_all(reader, str(SAMPLES / "frames")))
+    assert result.truth == sum(len(t["digits"]) for t in sample_truth) > 100
+    assert result.f1 >= F1_FLOOR, f"F1 {result.f1:.3f} (P {result.precision:.3f}, " \
+                                   f"R {result.recall:.3f})"
+
+
+def test_sample_video_is_read(reader, video_truth):
+    result = score(video_truth, read_all(reader, str(SAMPLES / "video.mp4")))
+    assert len(video_truth) == 120
+    assert result.f1 >= F1_FLOOR, f"F1 {result.f1:.3f} (P {result.precision:.3f}, " \
+                                   f"R {result.recall:.3f})"
+
+
+def test_reading_is_frozen_and_in_reading_order(reader):
+    frame = cv2.imread(str(SAMPLES / "frames" / "frame_00.jpg"))
+    reading = reader.read(frame)
+    assert isinstance(reading, Reading) and reading.digits
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.digits = ()  # type: ignore[misc]
+    digit = reading.digits[0]
+    assert isinstance(digit, Digit) and 0 <= digit.label <= 9 and 0 < digit.confidence <= 1
+    assert all(isinstance(v, int) for v in digit.box)
+    joined = "".join(str(d.label) for d in reading.digits)
+    assert joined == "".join(n.text for n in reading.numbers)
+
+
+def test_gray_bgra_16bit_and_float_frames_read_alike(reader):
+    frame = cv2.imread(str(SAMPLES / "frames" / "frame_01.jpg"))
+    expected = reader.read(frame)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    variants = [gray, cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA), frame.astype(np.uint16) * 257,
+                frame.astype(np.float32) / 255.0]
+    for variant in variants:
+        assert reader.read(variant).numbers == expected.numbers
+
+
+def test_one_candidate_alone_or_in_a_batch_gets_the_same_probabilities(reader):
+    frame = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    from livedigits.normalize import normalize_batch
+    from livedigits.segment import find_candidates
+
+    mask, _ = reader.mask(frame)
+    batch = normalize_batch(find_candidates(mask).masks)
+    assert len(batch) > 10
+    together = reader.classifier(batch)
+    alone = np.concatenate([reader.classifier(batch[i : i + 1]) for i in range(len(batch))])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_empty_and_blank_frames_read_nothing(reader):
+    assert reader.read(np.zeros((0, 0, 3), np.uint8)) == Reading()
+    assert reader.read(np.full((480, 640, 3), 200, np.uint8)) == Reading()
+
+
+def test_min_confidence_filters(reader):
+    frame = cv2.imread(str(SAMPLES / "frames" / "frame_00.jpg"))
+    every = Reader(min_confidence=0.0).read(frame).digits
+    strict = Reader(min_confidence=0.999).read(frame).digits
+    assert len(strict) < len(every)
+    assert all(d.confidence >= 0.999 for d in strict)
+    with pytest.raises(ValueError):
+        Reader(min_confidence=1.5)
+
+
+def test_bad_model_raises_model_error(tmp_path):
+    with pytest.raises(ModelError):
+        Reader(model=tmp_path / "missing.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        Reader(model=junk)
+
+
+def test_the_reader_never_imports_tensorflow():
+    code = ("import sys, cv2; from livedigits import Reader; "
+            "Reader().read(cv2.imread(sys.argv[1])); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', "
+            "'tf2onnx')]; print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "frames/frame_00.jpg")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,115 @@
+"""binarize and find_candidates: polarity, shadows, ruled lines, merged pieces, holes, the cap."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from conftest import digit_mask
+
+from livedigits.segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
+
+
+def page(digits: str = "2045", height: int = 60, ink: int = 30, paper: int = 220,
+         size: tuple[int, int] = (480, 640)) -> np.ndarray:
+    """A gray page with `digits` written left to right; returns the image."""
+    image = np.full(size, paper, np.uint8)
+    x = 60
+    for ch in digits:
+        mask = digit_mask(ch, height)
+        h, w = mask.shape
+        region = image[150 : 150 + h, x : x + w]
+        region[mask > 0] = ink
+        x += w + 10
+    return image
+
+
+def boxes_of(gray: np.ndarray) -> np.ndarray:
+    return find_candidates(binarize(gray)).boxes
+
+
+def test_dark_ink_and_light_chalk_give_the_same_boxes():
+    dark_on_light = page(ink=30, paper=220)
+    light_on_dark = 255 - dark_on_light
+    a, b = boxes_of(dark_on_light), boxes_of(light_on_dark)
+    assert len(a) == 4
+    np.testing.assert_allclose(np.sort(a, axis=0), np.sort(b, axis=0), atol=2)
+
+
+def test_heavy_marker_on_overexposed_paper_is_dark_ink():
+    """The bright halo around thick strokes must not be taken for the ink."""
+    image = page(ink=20, paper=250, height=90)
+    image = cv2.erode(image, np.ones((7, 7), np.uint8))  # thick marker strokes
+    mask = binarize(image)
+    assert mask[image < 100].mean() > 200, "the strokes are the ink"
+    assert len(find_candidates(mask).boxes) == 4
+
+
+def test_shadow_across_the_page_does_not_hide_digits():
+    image = page().astype(np.float32)
+    image *= np.linspace(1.0, 0.35, image.shape[1])[None, :]  # dark towards the right
+    assert len(boxes_of(image.astype(np.uint8))) == 4
+
+
+def test_ruled_lines_do_not_chain_digits_together():
+    image = page()
+    for y in range(20, 480, 28):
+        image[y : y + 2, :] = 160  # ruled lines through the digits
+    assert len(boxes_of(image)) == 4
+
+
+def test_a_five_with_a_detached_bar_is_one_candidate():
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (70, 60), (120, 60), 255, 6)  # the bar, detached
+    cv2.line(mask, (70, 70), (68, 108), 255, 6)  # the stem runs into the belly
+    cv2.ellipse(mask, (95, 125), (30, 28), 0, -150, 160, 255, 6)
+    candidates = find_candidates(mask)
+    assert len(candidates.boxes) == 1
+    _x, y, _w, h = candidates.boxes[0]
+    assert y <= 58 and y + h >= 150, "the bar belongs to the digit's box"
+
+
+def test_a_broken_four_is_one_candidate():
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (80, 40), (60, 120), 255, 6)
+    cv2.line(mask, (60, 120), (130, 120), 255, 6)
+    cv2.line(mask, (110, 60), (110, 170), 255, 6)
+    mask[100:112, 104:117] = 0  # the pen skipped on the upright, just above the bar
+    assert len(find_candidates(mask).boxes) == 1
+
+
+def test_neighbouring_digits_stay_apart_even_on_a_slant():
+    image = page("3333")
+    rotated = cv2.warpAffine(image, cv2.getRotationMatrix2D((320, 240), 35, 1.0), (640, 480),
+                             borderValue=220)
+    assert len(boxes_of(rotated)) == 4
+
+
+def test_holes_are_not_candidates():
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.circle(mask, (100, 100), 40, 255, 6)  # a 0: ring and hole
+    assert len(find_candidates(mask).boxes) == 1
+
+
+def test_candidate_masks_hold_only_their_own_ink():
+    mask = np.zeros((100, 200), np.uint8)
+    cv2.line(mask, (50, 20), (50, 80), 255, 4)
+    cv2.line(mask, (60, 20), (95, 80), 255, 4)  # a neighbour reaching into the first box
+    candidates = find_candidates(mask)
+    for box, crop in zip(candidates.boxes, candidates.masks, strict=True):
+        assert crop.shape == (box[3], box[2]) and crop.dtype == np.uint8
+        assert crop.any()
+
+
+def test_noise_frame_respects_the_cap():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (720, 1280), dtype=np.uint8)
+    assert len(find_candidates(binarize(noise)).boxes) <= MAX_CANDIDATES
+
+
+def test_to_gray_reads_every_layout():
+    bgr = np.dstack([np.full((4, 4), v, np.uint8) for v in (10, 100, 200)])
+    gray = to_gray(bgr)
+    assert to_gray(np.dstack([bgr, np.full((4, 4), 255, np.uint8)])).tolist() == gray.tolist()
+    assert to_gray(bgr.astype(np.uint16) * 257).tolist() == gray.tolist()
+    assert to_gray(bgr.astype(np.float32) / 255).max() in (gray.max(), gray.max() - 1)
+    assert to_gray(gray[:, :, None]).tolist() == gray.tolist()
