@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, metavar="N",
                    help="onnxruntime threads (default 1; 0 lets onnxruntime choose)")
     p.add_argument("--scale", type=float, metavar="F", help="resize factor before segmentation "
-                   "(default: frames over 960 px are reduced to 960)")
+                   "(default: frames over 640 px are reduced to 640)")
     p.add_argument("--version", action="version", version=f"livedigits {__version__}")
     args = p.parse_args(argv)
     if args.camera is not None:
