@@ -229,7 +229,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "(default: keras.datasets.mnist, which needs the internet)")
     p.add_argument("--out", type=Path, default=Path("models"), help="output folder")
     p.add_argument("--name", default="digits_cnn", help="file name stem of the outputs")
-    p.add_argument("--epochs", type=int, default=24)
+    p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--seed", type=int, default=0)
