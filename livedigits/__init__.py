@@ -4,7 +4,7 @@
     from livedigits import Reader
 
     reader = Reader()                      # loads the shipped ONNX model once
-    reading = reader.read(cv2.imread("samples/frames/frame_00.jpg"))
+    reading = reader.read(cv2.imread("samples/frames/frame_12.jpg"))
     for number in reading.numbers:
         print(number.text, number.box, f"{number.confidence:.2f}")
 """
