@@ -63,11 +63,11 @@ class Progress:
     """A one-line progress bar on stderr, only when stderr is a terminal."""
 
     def __init__(self, total: int | None):
-        self.total = total
-        self.enabled = bool(total) and sys.stderr.isatty()
+        self.total = total or 0
+        self.enabled = self.total > 0 and sys.stderr.isatty()
 
     def update(self, done: int) -> None:
-        if self.enabled and self.total:
+        if self.enabled:
             filled = int(30 * done / self.total)
             print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total}", end="",
                   file=sys.stderr, flush=True)
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                     caption = f"{1000 * busy / frames:.1f} ms/frame"
                     overlay = render(frame.image, reading, caption=caption)
                     if out:
-                        out.write(frame, overlay) if images else out.write(overlay)
+                        out.write(frame, overlay)
                     if window:
                         shown = reader.mask(frame.image)[0] if window.show_mask else overlay
                         if window.show(shown) == "quit":

@@ -78,12 +78,12 @@ class Score:
     @property
     def precision(self) -> float:
         """Share of predicted digits that are a true digit read right."""
-        return self.read_right / self.predicted if self.predicted else 1.0
+        return _share(self.read_right, self.predicted)
 
     @property
     def recall(self) -> float:
         """Share of true digits found and read right."""
-        return self.read_right / self.truth if self.truth else 1.0
+        return _share(self.read_right, self.truth)
 
     @property
     def f1(self) -> float:
@@ -92,11 +92,16 @@ class Score:
 
     @property
     def detection_precision(self) -> float:
-        return self.found / self.predicted if self.predicted else 1.0
+        return _share(self.found, self.predicted)
 
     @property
     def detection_recall(self) -> float:
-        return self.found / self.truth if self.truth else 1.0
+        return _share(self.found, self.truth)
+
+
+def _share(part: int, whole: int) -> float:
+    """part / whole, and 1.0 for nothing of nothing (no digits, none predicted: all right)."""
+    return part / whole if whole else 1.0
 
 
 def score(truth: Iterable[dict], predicted: Iterable[dict]) -> Score:

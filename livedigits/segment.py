@@ -10,6 +10,8 @@ import numpy as np
 MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
+_VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
+_VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -45,12 +47,20 @@ def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
     block = max(15, min(h, w) // 12) | 1
     blurred = cv2.GaussianBlur(gray, (5, 5), 0)
     local = cv2.blur(blurred, (block, block))
-    dark = cv2.compare(blurred, cv2.subtract(local, contrast), cv2.CMP_LT)
-    light = cv2.compare(blurred, cv2.add(local, contrast), cv2.CMP_GT)
-    deviation = cv2.absdiff(blurred[::2, ::2], local[::2, ::2])
-    ink_is_dark = _digit_contrast(dark[::2, ::2], deviation) >= _digit_contrast(
-        light[::2, ::2], deviation)
-    return remove_lines(dark if ink_is_dark else light)
+    # Polarity is decided at half size; only the winning side is thresholded at full size.
+    small_blurred, small_local = blurred[::2, ::2], local[::2, ::2]
+    deviation = cv2.absdiff(small_blurred, small_local)
+    ink_is_dark = _digit_contrast(_threshold(small_blurred, small_local, contrast, True),
+                                  deviation) >= _digit_contrast(
+        _threshold(small_blurred, small_local, contrast, False), deviation)
+    return remove_lines(_threshold(blurred, local, contrast, ink_is_dark))
+
+
+def _threshold(blurred: np.ndarray, local: np.ndarray, contrast: int, dark: bool) -> np.ndarray:
+    """255 where a pixel is `contrast` darker (or lighter) than its neighbourhood's mean."""
+    if dark:
+        return cv2.compare(blurred, cv2.subtract(local, contrast), cv2.CMP_LT)
+    return cv2.compare(blurred, cv2.add(local, contrast), cv2.CMP_GT)
 
 
 def _digit_contrast(mask: np.ndarray, deviation: np.ndarray) -> float:
@@ -91,9 +101,6 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
     bridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, _VERTICAL_7)
     return without | (bridged & lines)
 
-
-_VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
-_VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
 
 def _digit_like(boxes: np.ndarray, ink: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -71,7 +71,7 @@ class VideoSink:
         if not self.writer.isOpened():
             raise SinkError(f"cannot write video {path}")
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, frame: Frame, image: np.ndarray) -> None:
         if (image.shape[1], image.shape[0]) != self.size:
             image = cv2.resize(image, self.size)
         self.writer.write(image)

@@ -91,13 +91,16 @@ def test_holes_are_not_candidates():
 
 
 def test_candidate_masks_hold_only_their_own_ink():
-    mask = np.zeros((100, 200), np.uint8)
-    cv2.line(mask, (50, 20), (50, 80), 255, 4)
-    cv2.line(mask, (60, 20), (95, 80), 255, 4)  # a neighbour reaching into the first box
+    mask = np.zeros((160, 200), np.uint8)
+    cv2.line(mask, (40, 20), (90, 20), 255, 4)  # a 7 ...
+    cv2.line(mask, (90, 20), (60, 90), 255, 4)
+    cv2.line(mask, (45, 60), (45, 120), 255, 4)  # ... and a 1 reaching into the 7's box
     candidates = find_candidates(mask)
+    assert len(candidates.boxes) == 2
     for box, crop in zip(candidates.boxes, candidates.masks, strict=True):
         assert crop.shape == (box[3], box[2]) and crop.dtype == np.uint8
-        assert crop.any()
+    # Every ink pixel is in exactly one crop: the 1's stroke inside the 7's box is not the 7's.
+    assert sum(int(np.count_nonzero(c)) for c in candidates.masks) == np.count_nonzero(mask)
 
 
 def test_noise_frame_respects_the_cap():
