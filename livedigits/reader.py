@@ -11,7 +11,8 @@ from .classify import NOT_A_DIGIT, Classifier
 from .group import group
 from .normalize import normalize_batch
 from .segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
-from .types import Digit, Reading
+from .track import Tracker
+from .types import Detections, Digit, Reading
 
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
 
@@ -23,12 +24,13 @@ def work_scale(shape: tuple[int, ...], scale: float | None = None) -> float:
     return min(1.0, MAX_SIDE / max(shape[0], shape[1]))
 
 
-def decide(probs: np.ndarray, boxes: np.ndarray, min_confidence: float) -> list[Digit]:
-    """Keep candidates where a digit wins with at least `min_confidence`; boxes are (N, 4)."""
+def decide(detections: Detections, min_confidence: float) -> list[Digit]:
+    """Keep candidates where a digit wins with at least `min_confidence`."""
+    probs = detections.probs
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
     keep = np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
-    return [Digit(int(labels[i]), float(confidence[i]), tuple(int(v) for v in boxes[i]))
+    return [Digit(int(labels[i]), float(confidence[i]), tuple(int(v) for v in detections.boxes[i]))
             for i in keep]
 
 
@@ -64,13 +66,22 @@ class Reader:
             gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         return binarize(gray), scale
 
-    def read(self, frame: np.ndarray) -> Reading:
-        """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float)."""
+    def detect(self, frame: np.ndarray) -> Detections:
+        """Every candidate of one frame with its class probabilities, boxes in frame pixels."""
         if frame.size == 0:
-            return Reading()
+            return Detections(np.zeros((0, 4), np.int32), self.classifier(np.zeros((0, 28, 28, 1))))
         mask, scale = self.mask(frame)
         candidates = find_candidates(mask, self.max_candidates)
         probs = self.classifier(normalize_batch(candidates.masks))
-        boxes = np.round(candidates.boxes / scale).astype(np.int32)
-        digits, numbers = group(decide(probs, boxes, self.min_confidence))
-        return Reading(digits, numbers)
+        return Detections(np.round(candidates.boxes / scale).astype(np.int32), probs)
+
+    def read(self, frame: np.ndarray, tracker: Tracker | None = None) -> Reading:
+        """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float).
+
+        With a `tracker` (one per camera or video), labels are smoothed over frames and each
+        digit carries a stable `.track` id.
+        """
+        detections = self.detect(frame)
+        digits = (decide(detections, self.min_confidence) if tracker is None
+                  else tracker.update(detections, self.min_confidence))
+        return Reading(*group(digits))

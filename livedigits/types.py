@@ -5,8 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 Box = tuple[int, int, int, int]
 """x, y, width, height in the source frame's pixels."""
+
+
+@dataclass(frozen=True, eq=False)
+class Detections:
+    """Every candidate of one frame, before any is kept or dropped.
+
+    boxes: (N, 4) int32, x, y, w, h in the source frame's pixels; probs: (N, 11) float32 softmax,
+    class 10 = not a digit.
+    """
+
+    boxes: np.ndarray
+    probs: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from livedigits.metrics import sequence_accuracy
 from livedigits.normalize import normalize_batch
 from livedigits.reader import decide
 from livedigits.segment import find_candidates
+from livedigits.types import Detections
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = {(640, 480): (30, 40), (1280, 720): (40, 60)}  # frame (w, h): digit height range, px
@@ -218,7 +219,7 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
         boxes = np.round(candidates.boxes / scale).astype(np.int32)
-        reading = Reading(*group(decide(probs, boxes, reader.min_confidence)))
+        reading = Reading(*group(decide(Detections(boxes, probs), reader.min_confidence)))
         t5 = time.perf_counter()
         render(frame, reading)
         t6 = time.perf_counter()
