@@ -202,12 +202,22 @@ class LiveSource(Source):
             self._changed.notify_all()
 
     def _capture(self) -> None:
+        try:
+            self._read_until_stopped()
+        finally:  # whatever happens here, the reader must not wait forever
+            with self._changed:
+                self._ended = True
+                self._changed.notify_all()
+
+    def _read_until_stopped(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
                 ok, image = self.device.read()
             except EOFError:  # a replayed recording came to its end: not a fault
-                break
+                return
+            except Exception:  # a driver error (libcamera timeout ...) is a failed read
+                ok, image = False, None
             if ok and image is not None and image.size > 0:
                 failures = 0
                 self._publish(image, time.perf_counter())
@@ -216,11 +226,8 @@ class LiveSource(Source):
             failures += 1
             if failures >= self.retry.stall:
                 if not self._reconnect():
-                    break
+                    return
                 failures = 0
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
 
     def _reconnect(self) -> bool:
         """Reopen the device with backoff; False (and `error` set) when every attempt failed."""

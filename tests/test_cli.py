@@ -53,6 +53,41 @@ def test_video_to_annotated_video_and_jsonl(tmp_path, video_truth):
     assert "120 frames" in result.stderr and "ms per frame" in result.stderr
 
 
+def test_video_digits_carry_track_ids_and_every_nth_frame_is_read(tmp_path):
+    out, jsonl = tmp_path / "out.avi", tmp_path / "out.jsonl"
+    result = run_cli(SAMPLES / "video.mp4", "--every", "4", "-o", out, "--json", jsonl)
+    assert result.returncode == 0, result.stderr
+    records = read_jsonl(jsonl)
+    assert [r["frame"] for r in records] == list(range(0, 120, 4))
+    assert frames_of(out)[0] == 120  # frames between readings show the last reading
+    tracked = [d for r in records for d in r["digits"]]
+    assert tracked and all(isinstance(d["track"], int) for d in tracked)
+
+
+def test_no_smooth_gives_per_frame_readings(tmp_path):
+    jsonl = tmp_path / "out.jsonl"
+    assert run_cli(SAMPLES / "video.mp4", "--no-smooth", "--json", jsonl).returncode == 0
+    records = read_jsonl(jsonl)
+    capture = cv2.VideoCapture(str(SAMPLES / "video.mp4"))
+    frames = [capture.read()[1] for _ in range(3)]
+    reader = Reader()
+    for record, frame in zip(records, frames, strict=False):
+        plain = reader.read(frame).as_dict()
+        assert [(d["label"], d["box"]) for d in record["digits"]] == [
+            (d["label"], d["box"]) for d in plain["digits"]]
+        assert all("track" in d for d in record["digits"])
+
+
+def test_live_replay_keeps_real_time_in_the_output_video(tmp_path):
+    out, jsonl = tmp_path / "out.mp4", tmp_path / "out.jsonl"
+    result = run_cli(SAMPLES / "video.mp4", "--live", "-o", out, "--json", jsonl)
+    assert result.returncode == 0, result.stderr
+    frames = [r["frame"] for r in read_jsonl(jsonl)]
+    assert frames == sorted(set(frames)) and frames[-1] >= 110
+    assert frames_of(out)[0] == frames[-1] + 1  # one video frame per camera frame
+    assert "frames dropped while busy" in result.stderr and "latency median" in result.stderr
+
+
 def test_image_directory_to_images_and_stdout_jsonl(tmp_path, sample_truth):
     result = run_cli(SAMPLES / "frames", "-o", tmp_path / "annotated", "--json", "-")
     assert result.returncode == 0, result.stderr
@@ -130,6 +165,10 @@ BAD_INPUTS = {
     "unwritable json": (["{video}", "--json", "/proc/livedigits/out.jsonl"], ["out.jsonl"]),
     "bad output kind": (["{video}", "-o", "{tmp}/out.txt"], ["out.txt"]),
     "no glob match": (["{tmp}/*.jpg"], ["no image files"]),
+    "two sources": (["{video}", "--camera", "0"], ["SOURCE and --camera"]),
+    "bad --every": (["{video}", "--every", "0"], ["--every"]),
+    "bad --width": (["--camera", "0", "--width", "-5"], ["--width"]),
+    "no picamera2": (["--picamera"], ["picamera2"]),
 }
 
 

@@ -8,6 +8,7 @@ import re
 import socketserver
 import threading
 import time
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -172,3 +173,50 @@ def test_cli_on_a_stream_that_dies_reconnects_then_exits_with_valid_outputs(tmp_
     while capture.read()[0]:
         count += 1
     assert count == indices[-1] + 1
+
+
+class FakePicamera2:
+    """Stands in for picamera2.Picamera2, which needs a Pi with libcamera: it records what it
+    was asked for and serves frames on a 60 fps clock."""
+
+    instances: ClassVar[list[FakePicamera2]] = []
+
+    def __init__(self):
+        self.config, self.started, self.closed = None, False, False
+        self.clock = ClockDevice(fps=60, lifetime=10)
+        FakePicamera2.instances.append(self)
+
+    def create_video_configuration(self, main, controls):
+        return {"main": main, "controls": controls}
+
+    def configure(self, config):
+        self.config = config
+
+    def start(self):
+        self.started = True
+
+    def capture_array(self, stream):
+        ok, image = self.clock.read()
+        if not ok:
+            raise RuntimeError("camera frontend has timed out")
+        return image
+
+    def close(self):
+        self.closed = True
+
+
+def test_picamera_source_asks_for_bgr_frames_and_closes_the_camera(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=FakePicamera2))
+    from livedigits.sources import CameraRequest
+
+    request = CameraRequest(width=640, height=480, fps=30)
+    with open_source("picamera", request) as source:
+        first = next(iter(source))
+    camera = FakePicamera2.instances[-1]
+    assert camera.config == {"main": {"size": (640, 480), "format": "RGB888"},
+                             "controls": {"FrameRate": 30}}
+    assert camera.started and camera.closed and source.fps == 30
+    assert first.image.shape == (48, 64, 3) and source.description == "Pi camera"
