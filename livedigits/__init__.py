@@ -12,8 +12,11 @@
 from .classify import ModelError
 from .reader import Reader
 from .render import Style, render
-from .types import Box, Digit, Number, Reading
+from .sources import open_source
+from .track import NO_SMOOTHING, Tracker, TrackerSettings
+from .types import Box, Detections, Digit, Number, Reading
 
-__version__ = "0.1.0"
-__all__ = ["Box", "Digit", "ModelError", "Number", "Reader", "Reading", "Style", "__version__",
+__version__ = "0.2.0"
+__all__ = ["NO_SMOOTHING", "Box", "Detections", "Digit", "ModelError", "Number", "Reader",
+           "Reading", "Style", "Tracker", "TrackerSettings", "__version__", "open_source",
            "render"]
