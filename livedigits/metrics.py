@@ -11,31 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .boxes import match
+
 IOU_MATCH = 0.5
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of (N, 4) and (M, 4) x, y, w, h boxes -> (N, M)."""
-    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
-
-
-def match(truth_boxes, predicted_boxes, threshold: float = IOU_MATCH) -> list[tuple[int, int]]:
-    """Greedy one-to-one (truth index, predicted index) pairs with IoU >= threshold."""
-    overlaps = iou(truth_boxes, predicted_boxes)
-    pairs = []
-    while overlaps.size and overlaps.max() >= threshold:
-        t, p = np.unravel_index(int(overlaps.argmax()), overlaps.shape)
-        pairs.append((int(t), int(p)))
-        overlaps[t, :] = -1
-        overlaps[:, p] = -1
-    return pairs
 
 
 @dataclass
@@ -57,7 +35,7 @@ class Score:
         true_digits, pred_digits = truth["digits"], predicted["digits"]
         self.truth += len(true_digits)
         self.predicted += len(pred_digits)
-        pairs = match([d["box"] for d in true_digits], [d["box"] for d in pred_digits])
+        pairs = match([d["box"] for d in true_digits], [d["box"] for d in pred_digits], IOU_MATCH)
         matched = dict(pairs)
         for t, digit in enumerate(true_digits):
             p = matched.get(t)
@@ -72,7 +50,8 @@ class Score:
                                for t, p in pairs)
         self.numbers += len(truth["numbers"])
         true_numbers, pred_numbers = truth["numbers"], predicted["numbers"]
-        for t, p in match([n["box"] for n in true_numbers], [n["box"] for n in pred_numbers]):
+        for t, p in match([n["box"] for n in true_numbers], [n["box"] for n in pred_numbers],
+                          IOU_MATCH):
             self.numbers_right += true_numbers[t]["text"] == pred_numbers[p]["text"]
 
     @property

@@ -14,34 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boxes import match
 from .classify import CLASSES, NOT_A_DIGIT
 from .types import Detections, Digit
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
-    a, b = a.astype(np.float32)[:, None, :], b.astype(np.float32)[None, :, :]
-    w = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
-    h = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return inter / np.maximum(union, 1.0)
-
-
-def match(overlap: np.ndarray, min_overlap: float) -> list[tuple[int, int]]:
-    """Greedy one-to-one pairs (row, column), highest overlap first, each at least `min_overlap`.
-
-    Greedy is as good as optimal assignment here: digits on paper do not cross each other.
-    """
-    rows, cols = np.nonzero(overlap >= min_overlap)
-    order = np.argsort(-overlap[rows, cols], kind="stable")
-    used_rows, used_cols, pairs = set(), set(), []
-    for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
-        if r not in used_rows and c not in used_cols:
-            used_rows.add(r)
-            used_cols.add(c)
-            pairs.append((r, c))
-    return pairs
 
 
 @dataclass(frozen=True)
@@ -96,7 +71,7 @@ class Tracker:
     def update(self, detections: Detections, min_confidence: float) -> list[Digit]:
         """Fold one frame's candidates in; return the digits to show, with track ids."""
         s = self.settings
-        pairs = match(iou_matrix(self.boxes, detections.boxes), s.min_overlap)
+        pairs = match(self.boxes, detections.boxes, s.min_overlap)
         old = np.array([p[0] for p in pairs], np.intp)
         new = np.array([p[1] for p in pairs], np.intp)
         seen = np.zeros(len(self.ids), bool)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from conftest import SAMPLES
 
+from livedigits.boxes import iou, match
 from livedigits.group import group
 from livedigits.reader import decide
-from livedigits.track import NO_SMOOTHING, Tracker, TrackerSettings, iou_matrix, match
+from livedigits.track import NO_SMOOTHING, Tracker, TrackerSettings
 from livedigits.types import Detections
 
 FPS = 15  # samples/video.mp4
@@ -27,10 +28,10 @@ def detections(boxes: list[tuple[int, int, int, int]], labels: list[int],
 def test_iou_and_greedy_match():
     a = np.array([[0, 0, 10, 10], [100, 0, 10, 10]])
     b = np.array([[102, 1, 10, 10], [1, 0, 10, 10], [500, 500, 5, 5]])
-    overlap = iou_matrix(a, b)
+    overlap = iou(a, b)
     assert overlap.shape == (2, 3) and overlap[0, 1] == pytest.approx(90 / 110)
-    assert sorted(match(overlap, 0.2)) == [(0, 1), (1, 0)]
-    assert match(iou_matrix(a[:0], b), 0.2) == []
+    assert sorted(match(a, b, 0.2)) == [(0, 1), (1, 0)]
+    assert match(a[:0], b, 0.2) == []
 
 
 def test_digit_shown_after_min_hits_and_kept_through_short_misses():
@@ -105,8 +106,7 @@ def test_tracks_keep_their_ids_and_labels_on_the_sample_video(video_detections, 
         if not digits:
             continue
         boxes = np.array([t["box"] for t in truth["digits"]])
-        overlap = iou_matrix(boxes, np.array([g.box for g in digits]))
-        for k, j in match(overlap, 0.5):
+        for k, j in match(boxes, np.array([g.box for g in digits]), 0.5):
             owner.setdefault(k, set()).add(digits[j].track)
             labels.setdefault(digits[j].track, set()).add(digits[j].label)
     assert len(owner) == len(video_truth[0]["digits"])  # every digit was tracked

@@ -1,0 +1,34 @@
+"""Box geometry shared by tracking and scoring: pairwise overlap and greedy one-to-one matching.
+
+Boxes are (N, 4) arrays of x, y, w, h.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)[:, None, :]
+    b = np.asarray(b, np.float32).reshape(-1, 4)[None, :, :]
+    w = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    h = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def match(a: np.ndarray, b: np.ndarray, min_overlap: float) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (index in `a`, index in `b`), highest IoU first, each at least
+    `min_overlap`. Greedy is as good as optimal assignment for digits, which do not overlap."""
+    overlap = iou(a, b)
+    rows, cols = np.nonzero(overlap >= min_overlap)
+    order = np.argsort(-overlap[rows, cols], kind="stable")
+    used_rows, used_cols, pairs = set(), set(), []
+    for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if r not in used_rows and c not in used_cols:
+            used_rows.add(r)
+            used_cols.add(c)
+            pairs.append((r, c))
+    return pairs
