@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-import numpy as np
-
 from .types import Box, Digit, Number
 
 NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number
 
 
 def _union(boxes: list[Box]) -> Box:
-    a = np.array(boxes)
-    x0, y0 = a[:, 0].min(), a[:, 1].min()
-    x1, y1 = (a[:, 0] + a[:, 2]).max(), (a[:, 1] + a[:, 3]).max()
-    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+    # Plain Python: for the handful of boxes of one number, numpy's call overhead dominates.
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _vertical_overlap(a: Box, b: Box) -> float:
@@ -31,13 +29,14 @@ def lines_of(digits: list[Digit]) -> list[list[Digit]]:
     """
     lines: list[list[Digit]] = []
     for digit in sorted(digits, key=lambda d: (d.box[0], d.box[1])):
-        overlaps = [_vertical_overlap(line[-1].box, digit.box) for line in lines]
-        best = int(np.argmax(overlaps)) if overlaps else -1
-        if best >= 0 and overlaps[best] >= 0.5:
+        overlap, best = max(((_vertical_overlap(line[-1].box, digit.box), i)
+                             for i, line in enumerate(lines)),
+                            key=lambda pair: pair[0], default=(0.0, -1))  # first of equals
+        if overlap >= 0.5:
             lines[best].append(digit)
         else:
             lines.append([digit])
-    return sorted(lines, key=lambda line: np.mean([d.box[1] + d.box[3] / 2 for d in line]))
+    return sorted(lines, key=lambda line: sum(d.box[1] + d.box[3] / 2 for d in line) / len(line))
 
 
 def numbers_of(line: list[Digit]) -> list[Number]:

@@ -35,17 +35,22 @@ def deskew(ink: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
 
 
-def normalize(mask: np.ndarray) -> np.ndarray:
+def normalize(mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Return the (28, 28) float32 model input, 0..1, for one candidate's 2-D mask (nonzero = ink).
 
     Deskew by moments, fit the ink into 20x20 keeping the aspect ratio, then place it so that its
     centre of mass lands on (14, 14). An empty mask gives all zeros; nothing here raises on odd
-    shapes (a 1-px line, a single pixel, a huge blob).
+    shapes (a 1-px line, a single pixel, a huge blob). `out`, if given, is a zeroed (28, 28)
+    float32 array written in place (a row of the batch).
     """
-    out = np.zeros((SIZE, SIZE), np.float32)
+    if out is None:
+        out = np.zeros((SIZE, SIZE), np.float32)
     if mask.ndim != 2 or mask.size == 0:
         return out
-    ink = np.where(mask > 0, np.uint8(255), np.uint8(0))
+    if mask.dtype == np.uint8:
+        ink = cv2.threshold(mask, 0, 255, cv2.THRESH_BINARY)[1]
+    else:
+        ink = np.where(mask != 0, np.uint8(255), np.uint8(0))
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
         return out
@@ -59,7 +64,7 @@ def normalize(mask: np.ndarray) -> np.ndarray:
     fit_w, fit_h = max(1, round(w * scale)), max(1, round(h * scale))
     # INTER_AREA averages when shrinking, giving the soft grey edges MNIST strokes have.
     patch = cv2.resize(ink, (fit_w, fit_h), interpolation=cv2.INTER_AREA).astype(np.float32)
-    patch *= 1.0 / 255.0
+    patch *= np.float32(1 / 255)
 
     m = cv2.moments(patch)
     cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] > 0 else (fit_w / 2, fit_h / 2)
@@ -76,5 +81,5 @@ def normalize_batch(masks: Sequence[np.ndarray]) -> np.ndarray:
     """Normalize many masks into one (N, 28, 28, 1) float32 batch for the classifier."""
     batch = np.zeros((len(masks), SIZE, SIZE, 1), np.float32)
     for i, mask in enumerate(masks):
-        batch[i, :, :, 0] = normalize(mask)
+        normalize(mask, batch[i, :, :, 0])
     return batch
