@@ -30,6 +30,7 @@ import numpy as np
 
 from livedigits import Reader, Reading, render
 from livedigits.metrics import Score, score, sequence_accuracy
+from livedigits.reader import MAX_SIDE
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source
 
@@ -306,7 +307,8 @@ def report(args: argparse.Namespace, reader: Reader, boxed: list[BoxedResult],
                   "P = precision, R = recall. Detection counts any label; read-right counts the "
                   "right label only.", "", "### Recall (read right) by true digit height", "",
                   *height_table(boxed), "",
-                  "Heights in source pixels; frames wider than 960 px are segmented at 960.", ""]
+                  f"Heights in source pixels; frames are segmented at most {MAX_SIDE} px on "
+                  "their longer side.", ""]
         for r in boxed:
             lines += [f"### Confusion, {r.name} (rows true, columns read)", "",
                       *confusion_table(r.score), ""]
