@@ -5,7 +5,8 @@
 
 Samples (frames/ + frames.jsonl, video.mp4 + video.jsonl) are scored box by box with
 livedigits.metrics: detection precision and recall, digits read right (precision, recall, F1),
-numbers read exactly, the confusion matrix and recall by digit height. Real photos have no boxes:
+numbers read exactly, the confusion matrix and recall by digit height; on videos, how often the
+number string changes per second with and without smoothing. Real photos have no boxes:
 each is scored on its digit string, as the share of true digits read right and in order (LCS)
 and the share of read digits that are right, so false digits show.
 
@@ -28,9 +29,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits import Reader, Reading, render
+from livedigits import Reader, Reading, Tracker, render
+from livedigits.group import group
 from livedigits.metrics import Score, score, sequence_accuracy
-from livedigits.reader import MAX_SIDE
+from livedigits.reader import MAX_SIDE, decide
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source
 
@@ -50,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=REPO / "runs" / "evaluate")
     p.add_argument("--failures", type=int, default=3, metavar="N",
                    help="annotated pictures of the N worst frames per set (default 3)")
+    p.add_argument("--steady", type=Path, nargs="*", metavar="VIDEO",
+                   help="videos of an unchanging sheet to measure label flicker on "
+                   "(default: the samples' video)")
     return p.parse_args(argv)
 
 
@@ -297,7 +302,7 @@ def photo_section(rows: list[PhotoRow]) -> list[str]:
 
 def report(args: argparse.Namespace, reader: Reader, boxed: list[BoxedResult],
            photos: tuple[list[PhotoRow], list[Case], float] | None, photo_note: str,
-           pictures: dict[str, list[str]]) -> str:
+           pictures: dict[str, list[str]], steady: list[SteadyRow]) -> str:
     lines = ["# livedigits evaluation", "",
              f"model `{reader.classifier.path.name}`, min confidence {reader.min_confidence}, "
              f"threads 1. A digit is found when its box overlaps the truth with IoU >= 0.5, "
@@ -312,6 +317,12 @@ def report(args: argparse.Namespace, reader: Reader, boxed: list[BoxedResult],
         for r in boxed:
             lines += [f"### Confusion, {r.name} (rows true, columns read)", "",
                       *confusion_table(r.score), ""]
+    if steady:
+        lines += ["## Steady labels (number string changes per second)", "",
+                  *steady_section(steady), "",
+                  "Per frame: each frame read on its own. Smoothed: with a Tracker (the CLI's "
+                  "default for videos and cameras). In brackets, the number of changes; the "
+                  "first string counts as a change from nothing.", ""]
     lines += ["## Real photos (digit strings, no boxes)", ""]
     if photos is None:
         lines += [photo_note, ""]
@@ -330,6 +341,53 @@ def report(args: argparse.Namespace, reader: Reader, boxed: list[BoxedResult],
     for prefix, names in pictures.items():
         lines.append(f"- {prefix}: " + (", ".join(names) if names else "none"))
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- steady labels
+
+
+@dataclass
+class SteadyRow:
+    name: str
+    seconds: float
+    changes: dict[str, int]  # "raw" / "smoothed" -> times the frame's number string changed
+    f1: dict[str, float | None]  # F1 of digits read right, when the video has ground truth
+
+
+def evaluate_steady(reader: Reader, video: Path) -> SteadyRow:
+    """How often the whole number string changes on a video, per frame and with tracking.
+
+    The string of the first frame counts as a change from nothing only when smoothing delays
+    it: a tracked digit appears after a few frames, so that first change is part of the cost.
+    """
+    with open_source(str(video)) as source:
+        fps = source.fps
+        frames = [(frame, reader.detect(frame.image)) for frame in source]
+    truth_path = video.with_suffix(".jsonl")
+    truth = load_jsonl(truth_path) if truth_path.is_file() else None
+    changes, f1 = {}, {}
+    for name, tracker in (("raw", None), ("smoothed", Tracker())):
+        texts, records = [""], []
+        for frame, detections in frames:
+            digits = (decide(detections, reader.min_confidence) if tracker is None
+                      else tracker.update(detections, reader.min_confidence))
+            reading = Reading(*group(digits))
+            texts.append(" ".join(n.text for n in reading.numbers))
+            records.append(record(frame, reading))
+        changes[name] = sum(a != b for a, b in itertools.pairwise(texts))
+        f1[name] = score(truth, records).f1 if truth else None
+    return SteadyRow(f"{video.parent.name}/{video.name}", len(frames) / fps, changes, f1)
+
+
+def steady_section(rows: list[SteadyRow]) -> list[str]:
+    out = table(["video", "seconds", "changes/s per frame", "changes/s smoothed",
+                 "F1 per frame", "F1 smoothed"],
+                [[r.name, f"{r.seconds:.1f}",
+                  f"{r.changes['raw'] / r.seconds:.2f} ({r.changes['raw']})",
+                  f"{r.changes['smoothed'] / r.seconds:.2f} ({r.changes['smoothed']})",
+                  *("-" if r.f1[k] is None else pct(r.f1[k]) for k in ("raw", "smoothed"))]
+                 for r in rows])
+    return out
 
 
 # ---------------------------------------------------------------- main
@@ -357,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         photos = evaluate_photos(reader, args.photos, args.failures)
         pictures["photos"] = save_failures(args.out, "photos", photos[1])
 
-    text = report(args, reader, boxed, photos, photo_note, pictures)
+    videos = args.steady if args.steady is not None else [args.samples / "video.mp4"]
+    steady = [evaluate_steady(reader, v) for v in videos if v.is_file()]
+    text = report(args, reader, boxed, photos, photo_note, pictures, steady)
     (args.out / "report.md").write_text(text, encoding="utf-8")
     print(text)
     print(f"evaluate: wrote {args.out / 'report.md'}", file=sys.stderr)
