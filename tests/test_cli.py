@@ -204,13 +204,14 @@ def long_video(path: Path, repeats: int = 6) -> int:
     return len(frames) * repeats
 
 
-def test_ctrl_c_leaves_a_playable_video_and_complete_jsonl(tmp_path):
+@pytest.mark.parametrize("live", [False, True], ids=["file", "live"])
+def test_ctrl_c_leaves_a_playable_video_and_complete_jsonl(tmp_path, live):
     total = long_video(tmp_path / "long.mp4")
     out, jsonl = tmp_path / "out.mp4", tmp_path / "out.jsonl"
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     process = subprocess.Popen([sys.executable, "-m", "livedigits", str(tmp_path / "long.mp4"),
-                                "-o", str(out), "--json", str(jsonl)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "-o", str(out), "--json", str(jsonl)] + ["--live"] * live,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not jsonl.exists() or
                                            jsonl.read_text().count("\n") < 20):
@@ -221,6 +222,10 @@ def test_ctrl_c_leaves_a_playable_video_and_complete_jsonl(tmp_path):
     assert "Traceback" not in stderr and "interrupted" in stderr
     records = read_jsonl(jsonl)  # every line is whole JSON
     assert 20 <= len(records) < total
-    assert [r["frame"] for r in records] == list(range(len(records)))
+    frames = [r["frame"] for r in records]
     count, size = frames_of(out)
-    assert size == (1280, 720) and abs(count - len(records)) <= 1
+    assert size == (1280, 720)
+    if live:  # frames dropped while busy leave gaps; the video keeps one frame per camera frame
+        assert frames == sorted(set(frames)) and abs(count - (frames[-1] + 1)) <= 1
+    else:
+        assert frames == list(range(len(records))) and abs(count - len(records)) <= 1
