@@ -390,7 +390,7 @@ def open_source(spec: str, request: CameraRequest = CameraRequest(), live: bool 
         target: int | str = int(spec) if spec.isdigit() else spec
         description = f"camera {spec}" if spec.isdigit() else f"stream {spec}"
         return LiveSource(lambda: open_capture(target, description, request), description,
-                          fps=request.fps, log=log)
+                          log=log)  # the frame rate the camera reports, not the one we asked
     path = Path(spec)
     if path.is_dir():
         paths = _image_paths(path.iterdir())
