@@ -6,6 +6,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections import deque
 from contextlib import ExitStack, closing
 
 EXAMPLES = """examples:
@@ -111,7 +112,8 @@ class Stats:
     def __init__(self) -> None:
         self.frames = self.digits = self.numbers = 0
         self.reading_s = 0.0
-        self.latencies: list[float] = []
+        # Bounded: a camera may run for days; the median is of the newest frames.
+        self.latencies: deque[float] = deque(maxlen=10_000)
         self.started = time.perf_counter()
 
     def add(self, reading, seconds: float) -> None:
@@ -134,7 +136,7 @@ class Stats:
                 f"{self.frames / max(total, 1e-9):.1f} frames/s overall")
         if self.latencies:
             text += f", latency median {1000 * statistics.median(self.latencies):.0f} ms"
-        if source is not None and source.live:
+        if source.live:
             text += (f"; {source.dropped} frames dropped while busy, {source.corrupt} bad reads"
                      f", {source.reconnects} reconnects")
         return text
@@ -214,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr)
     if interrupted:
         return 130
-    if getattr(source, "error", None):
+    if source.error:
         print(f"livedigits: error: {source.error}", file=sys.stderr)
         return 1
     return 0

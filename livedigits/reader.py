@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classify import NOT_A_DIGIT, Classifier
+from .classify import CLASSES, NOT_A_DIGIT, Classifier
 from .group import group
 from .normalize import normalize_batch
 from .segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
@@ -69,7 +69,7 @@ class Reader:
     def detect(self, frame: np.ndarray) -> Detections:
         """Every candidate of one frame with its class probabilities, boxes in frame pixels."""
         if frame.size == 0:
-            return Detections(np.zeros((0, 4), np.int32), self.classifier(np.zeros((0, 28, 28, 1))))
+            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
         mask, scale = self.mask(frame)
         candidates = find_candidates(mask, self.max_candidates)
         probs = self.classifier(normalize_batch(candidates.masks))

@@ -94,7 +94,7 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         return [], np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
     contours = [contours[i] for i in np.flatnonzero(hierarchy[0, :, 3] < 0)]  # not holes
     lengths = np.fromiter(map(len, contours), np.intp, len(contours))
-    points = np.concatenate(contours).reshape(-1, 2).astype(np.int32)
+    points = np.concatenate(contours).reshape(-1, 2)  # int32, as findContours gives them
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     x0, y0 = np.minimum.reduceat(points, starts).T
     x1, y1 = np.maximum.reduceat(points, starts).T
@@ -107,7 +107,7 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     steps = np.abs(nxt - points).max(axis=1)
     area = np.abs(np.add.reduceat(cross, starts)) / 2
     filled = area + np.add.reduceat(steps, starts) / 2 + 1
-    return list(contours), boxes, filled.astype(np.float32)
+    return contours, boxes, filled.astype(np.float32)
 
 
 def remove_lines(mask: np.ndarray) -> np.ndarray:

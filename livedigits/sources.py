@@ -51,6 +51,7 @@ class Source:
     size: tuple[int, int] = (0, 0)
     description = ""
     count: int | None = None  # frames, when known in advance (files)
+    error: str | None = None  # why a live source ended early
 
     def __enter__(self) -> Source:
         return self

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does livedigits work on a Raspberry Pi 4 (64-bit Raspberry Pi OS) and read the same as on x86?
 #
-# Usage: sudo PYTHON=/work/venv/bin/python tools/pi_check.sh
+# Usage: sudo PYTHON=.venv/bin/python tools/pi_check.sh   (any python with the runtime installed)
 #   ~5-7 min the first time (builds the emulated Pi), then ~40 s (on 2 busy x86 cores).
 #
 # 1. builds or reuses an emulated Pi 4 userland (aarch64, Cortex-A72, Debian bookworm like
