@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
+import threading
 import time
 from collections import deque
 from contextlib import ExitStack, closing
@@ -16,6 +18,29 @@ EXAMPLES = """examples:
   livedigits samples/video.mp4 -o out.mp4 --json out.jsonl
   livedigits samples/frames -o annotated/ --json -
 """
+
+
+class StopOnInterrupt:
+    """The first Ctrl-C ends the run after the frame in hand, so that frame's JSON line and video
+    frames are all written or none; a second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __enter__(self) -> StopOnInterrupt:
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():  # signals reach main only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -190,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
                    else Tracker(NO_SMOOTHING if args.no_smooth else TrackerSettings()))
         progress = stack.enter_context(closing(Progress(source.count)))
         reading, last_index = Reading(), -1
+        stop = stack.enter_context(StopOnInterrupt())
         try:
             for count, frame in enumerate(source):
                 if count % args.every == 0:
@@ -210,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
                         break
                 last_index = frame.index
                 progress.update(count + 1)
+                if stop.requested:
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             interrupted = True  # leaving the with-block finalizes every sink
     print(f"livedigits: {stats.summary(source)}" + (" (interrupted)" if interrupted else ""),

@@ -11,31 +11,36 @@ NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number
 
 def _union(boxes: list[Box]) -> Box:
     # Plain Python: for the handful of boxes of one number, numpy's call overhead dominates.
+    if len(boxes) == 1:
+        return boxes[0]
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
     return x0, y0, x1 - x0, y1 - y0
-
-
-def _vertical_overlap(a: Box, b: Box) -> float:
-    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
-    return (bottom - top) / max(1, min(a[3], b[3]))
 
 
 def lines_of(digits: list[Digit]) -> list[list[Digit]]:
     """Chain digits left to right into text lines, top line first.
 
     A digit joins the line whose rightmost digit overlaps it most vertically (at least half the
-    smaller height), so a slanted line of handwriting stays one line.
+    smaller height; the first line of equals), so a slanted line of handwriting stays one line.
     """
     lines: list[list[Digit]] = []
+    ends: list[tuple[int, int, int]] = []  # top, bottom, height of each line's rightmost digit
     for digit in sorted(digits, key=lambda d: (d.box[0], d.box[1])):
-        overlap, best = max(((_vertical_overlap(line[-1].box, digit.box), i)
-                             for i, line in enumerate(lines)),
-                            key=lambda pair: pair[0], default=(0.0, -1))  # first of equals
-        if overlap >= 0.5:
+        _, top, _, height = digit.box
+        bottom = top + height
+        best, most = -1, 0.0
+        for i, (line_top, line_bottom, line_height) in enumerate(ends):
+            overlap = (min(bottom, line_bottom) - max(top, line_top)) / max(1, min(height,
+                                                                                  line_height))
+            if overlap > most:
+                best, most = i, overlap
+        if most >= 0.5:
             lines[best].append(digit)
+            ends[best] = (top, bottom, height)
         else:
             lines.append([digit])
+            ends.append((top, bottom, height))
     return sorted(lines, key=lambda line: sum(d.box[1] + d.box[3] / 2 for d in line) / len(line))
 
 

@@ -30,8 +30,10 @@ def decide(detections: Detections, min_confidence: float) -> list[Digit]:
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
     keep = np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
-    return [Digit(int(labels[i]), float(confidence[i]), tuple(int(v) for v in detections.boxes[i]))
-            for i in keep]
+    # Python numbers in one call each: indexing numpy scalars per digit costs more than the rest.
+    return [Digit(label, score, tuple(box)) for label, score, box in
+            zip(labels[keep].tolist(), confidence[keep].tolist(),
+                detections.boxes[keep].tolist(), strict=True)]
 
 
 class Reader:

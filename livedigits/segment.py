@@ -49,7 +49,9 @@ def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
     blurred = cv2.GaussianBlur(gray, (5, 5), 0)
     local = cv2.blur(blurred, (block, block))
     # Polarity is decided at half size; only the winning side is thresholded at full size.
-    small_blurred, small_local = blurred[::2, ::2], local[::2, ::2]
+    # (Contiguous copies once: OpenCV would copy the strided views on every call.)
+    small_blurred = np.ascontiguousarray(blurred[::2, ::2])
+    small_local = np.ascontiguousarray(local[::2, ::2])
     deviation = cv2.absdiff(small_blurred, small_local)
     ink_is_dark = _digit_contrast(_threshold(small_blurred, small_local, contrast, True),
                                   deviation) >= _digit_contrast(
@@ -192,13 +194,14 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
 
     The holes of 0, 6, 8 and 9 are background, never candidates.
     """
-    contours, stats, filled = blobs(mask)
+    contours, shape_boxes, filled = blobs(mask)
     # Neither specks nor shapes larger than any digit (a sheet's edge) take part in merging.
     height, width = mask.shape
-    keep = np.flatnonzero((stats[:, 3] >= 3) & (filled >= 6) & (stats[:, 3] <= MAX_HEIGHT * height)
-                          & (stats[:, 2] <= MAX_HEIGHT * width))
+    w, h = shape_boxes[:, 2], shape_boxes[:, 3]
+    keep = np.flatnonzero((h >= 3) & (filled >= 6) & (h <= MAX_HEIGHT * height)
+                          & (w <= MAX_HEIGHT * width))
     keep = keep[np.argsort(-filled[keep], kind="stable")[:_MAX_PIECES]]
-    stats, filled = stats[keep], filled[keep]
+    stats, filled = shape_boxes[keep], filled[keep]
 
     # Union boxes and filled area of each group, vectorized: no Python loop over pieces.
     _, group = np.unique(_merge_pieces(stats), return_inverse=True)
@@ -216,17 +219,27 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
 
     chosen = np.flatnonzero(_digit_like(boxes, area, mask.shape))
     chosen = chosen[np.argsort(-area[chosen], kind="stable")[:max_candidates]]
-    # Each candidate's own ink: its shapes filled, times the mask (which keeps the holes), so a
+    # Each candidate's own ink. Where no other shape's box reaches into its box, that is all the
+    # ink of the box. Otherwise: its shapes filled, times the mask (which keeps the holes), so a
     # neighbour's stroke reaching into the box is left out.
-    owner = np.zeros(mask.shape, np.uint8 if len(chosen) < 255 else np.int32)
-    for k, c in enumerate(chosen, 1):
-        cv2.drawContours(owner, [contours[keep[i]] for i in np.flatnonzero(group == c)], -1, k,
-                         cv2.FILLED)
+    owner_of = np.full(len(contours), -1)
+    owner_of[keep] = group
+    sx0, sy0 = shape_boxes[:, 0], shape_boxes[:, 1]
+    sx1, sy1 = sx0 + w, sy0 + h
+    bx0, by0 = boxes[chosen, 0, None], boxes[chosen, 1, None]
+    bx1, by1 = bx0 + boxes[chosen, 2, None], by0 + boxes[chosen, 3, None]
+    reaching = (sx0 < bx1) & (sx1 > bx0) & (sy0 < by1) & (sy1 > by0)
+    shared = (reaching & (owner_of != chosen[:, None])).any(axis=1)
+    owner = np.zeros(mask.shape if shared.any() else (1, 1),
+                     np.uint8 if len(chosen) < 255 else np.int32)
+    for k in np.flatnonzero(shared):  # all drawn before any is cut out, as shapes may overlap
+        cv2.drawContours(owner, [contours[keep[i]] for i in np.flatnonzero(group == chosen[k])],
+                         -1, int(k) + 1, cv2.FILLED)
     crops, solid = [], np.zeros(len(chosen), bool)
-    for k, c in enumerate(chosen):
-        x, y, bw, bh = boxes[c]
-        crop = cv2.compare(owner[y : y + bh, x : x + bw], k + 1, cv2.CMP_EQ) & mask[y : y + bh,
-                                                                                   x : x + bw]
+    for k, (x, y, bw, bh) in enumerate(boxes[chosen].tolist()):
+        crop = mask[y : y + bh, x : x + bw]
+        if shared[k]:
+            crop = cv2.compare(owner[y : y + bh, x : x + bw], k + 1, cv2.CMP_EQ) & crop
         solid[k] = cv2.countNonZero(crop) > SOLID * bw * bh and bw > 0.4 * bh
         crops.append(crop)
     return Candidates(boxes[chosen][~solid], tuple(c for c, s in zip(crops, solid, strict=True)
