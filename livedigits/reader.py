@@ -59,31 +59,36 @@ class Reader:
         self.scale = scale
         self.max_candidates = max_candidates
 
-    def mask(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
-        """The ink mask the digits are cut from, and the scale it was made at."""
+    def mask(self, frame: np.ndarray,
+             ink_is_dark: bool | None = None) -> tuple[np.ndarray, float, bool]:
+        """The ink mask the digits are cut from, the scale it was made at, and the polarity."""
         gray = to_gray(frame)
         scale = work_scale(gray.shape, self.scale)
         if scale != 1.0:
             size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
             gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        return binarize(gray), scale
+        mask, ink_is_dark = binarize(gray, ink_is_dark=ink_is_dark)
+        return mask, scale, ink_is_dark
 
-    def detect(self, frame: np.ndarray) -> Detections:
-        """Every candidate of one frame with its class probabilities, boxes in frame pixels."""
+    def detect(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
+        """Every candidate of one frame with its class probabilities, boxes in frame pixels.
+
+        `ink_is_dark`: the polarity if known (see `Tracker.ink_is_dark`); decided otherwise.
+        """
         if frame.size == 0:
             return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
-        mask, scale = self.mask(frame)
+        mask, scale, ink_is_dark = self.mask(frame, ink_is_dark)
         candidates = find_candidates(mask, self.max_candidates)
-        probs = self.classifier(normalize_batch(candidates.masks))
-        return Detections(np.round(candidates.boxes / scale).astype(np.int32), probs)
+        probs = self.classifier(normalize_batch(candidates.masks, binary=True))
+        return Detections(np.round(candidates.boxes / scale).astype(np.int32), probs, ink_is_dark)
 
     def read(self, frame: np.ndarray, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float).
 
-        With a `tracker` (one per camera or video), labels are smoothed over frames and each
-        digit carries a stable `.track` id.
+        With a `tracker` (one per camera or video), labels are smoothed over frames, each digit
+        carries a stable `.track` id, and the ink polarity is decided only now and then.
         """
-        detections = self.detect(frame)
-        digits = (decide(detections, self.min_confidence) if tracker is None
-                  else tracker.update(detections, self.min_confidence))
-        return Reading(*group(digits))
+        if tracker is None:
+            return Reading(*group(decide(self.detect(frame), self.min_confidence)))
+        detections = self.detect(frame, tracker.ink_is_dark)
+        return Reading(*group(tracker.update(detections, self.min_confidence)))

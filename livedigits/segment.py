@@ -37,33 +37,42 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     raise ValueError(f"not an image: array of shape {frame.shape}")
 
 
-def binarize(gray: np.ndarray, contrast: int = 12) -> np.ndarray:
+def binarize(gray: np.ndarray, contrast: int = 12,
+             ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool]:
     """Gray frame -> uint8 mask, 255 where there is ink, whatever the ink's polarity.
 
     A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
     threshold over a window a few strokes wide, which survives shadows and uneven light; then
     ruled lines are taken out, so they do not chain a line of digits into one blob.
+    `ink_is_dark` is the polarity when it is known (an earlier frame of the same scene); it is
+    decided here otherwise. Returns the mask and the polarity used.
     """
     h, w = gray.shape
     block = max(15, min(h, w) // 12) | 1
     blurred = cv2.GaussianBlur(gray, (5, 5), 0)
     local = cv2.blur(blurred, (block, block))
-    # Polarity is decided at half size; only the winning side is thresholded at full size.
-    # (Contiguous copies once: OpenCV would copy the strided views on every call.)
+    if ink_is_dark is None:
+        ink_is_dark = _ink_is_dark(blurred, local, contrast)
+    return remove_lines(_threshold(blurred, local, contrast, ink_is_dark)), ink_is_dark
+
+
+def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool:
+    """Polarity, decided at half size: do the dark or the light shapes look more like digits?"""
+    # Contiguous copies once: OpenCV would copy the strided views on every call.
     small_blurred = np.ascontiguousarray(blurred[::2, ::2])
     small_local = np.ascontiguousarray(local[::2, ::2])
     deviation = cv2.absdiff(small_blurred, small_local)
-    ink_is_dark = _digit_contrast(_threshold(small_blurred, small_local, contrast, True),
-                                  deviation) >= _digit_contrast(
-        _threshold(small_blurred, small_local, contrast, False), deviation)
-    return remove_lines(_threshold(blurred, local, contrast, ink_is_dark))
+    dark, light = (_digit_contrast(_threshold(small_blurred, small_local, contrast, is_dark),
+                                   deviation) for is_dark in (True, False))
+    return dark >= light
 
 
 def _threshold(blurred: np.ndarray, local: np.ndarray, contrast: int, dark: bool) -> np.ndarray:
     """255 where a pixel is `contrast` darker (or lighter) than its neighbourhood's mean."""
+    # dtype given: OpenCV takes an array of 4 elements for a scalar unless told otherwise.
     if dark:
-        return cv2.compare(blurred, cv2.subtract(local, contrast), cv2.CMP_LT)
-    return cv2.compare(blurred, cv2.add(local, contrast), cv2.CMP_GT)
+        return cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U), cv2.CMP_LT)
+    return cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
 
 
 def _digit_contrast(mask: np.ndarray, deviation: np.ndarray) -> float:

@@ -28,7 +28,8 @@ class TrackerSettings:
     without being seen; hysteresis: width of the band around min_confidence in which a digit
     keeps its state (shown at min_confidence + hysteresis / 2, hidden below min_confidence -
     hysteresis / 2); margin: another class must beat the shown one by this much to replace it;
-    min_overlap: box overlap (IoU) that links a candidate to a track.
+    min_overlap: box overlap (IoU) that links a candidate to a track; polarity_every: frames
+    after which the ink polarity is decided anew.
 
     The defaults were chosen on five generated handheld videos (make_samples.py seeds 1-5),
     not on samples/video.mp4.
@@ -40,6 +41,7 @@ class TrackerSettings:
     hysteresis: float = 0.3
     margin: float = 0.1
     min_overlap: float = 0.2
+    polarity_every: int = 10
 
 
 NO_SMOOTHING = TrackerSettings(alpha=1.0, min_hits=1, max_misses=0, hysteresis=0.0, margin=0.0)
@@ -67,10 +69,24 @@ class Tracker:
         self.misses = np.zeros(0, np.int32)
         self.labels = np.zeros(0, np.int64)  # the label shown, HIDDEN when none
         self.next_id = 0
+        self._ink_is_dark: bool | None = None
+        self._polarity_age = 0
+
+    @property
+    def ink_is_dark(self) -> bool | None:
+        """The source's ink polarity while fresh, None when the next frame should decide it.
+
+        Paper or board does not flip between frames, and deciding costs as much as the rest
+        of thresholding; so it is decided once every `polarity_every` frames.
+        """
+        return self._ink_is_dark if self._polarity_age < self.settings.polarity_every else None
 
     def update(self, detections: Detections, min_confidence: float) -> list[Digit]:
         """Fold one frame's candidates in; return the digits to show, with track ids."""
         s = self.settings
+        if self.ink_is_dark is None:  # this frame was thresholded with a polarity of its own
+            self._ink_is_dark, self._polarity_age = detections.ink_is_dark, 0
+        self._polarity_age += 1
         pairs = match(self.boxes, detections.boxes, s.min_overlap)
         old = np.array([p[0] for p in pairs], np.intp)
         new = np.array([p[1] for p in pairs], np.intp)
@@ -96,8 +112,10 @@ class Tracker:
             setattr(self, name, getattr(self, name)[alive])
         self.labels = self._relabel(min_confidence)
         shown = np.flatnonzero((self.hits >= s.min_hits) & (self.labels != HIDDEN))
-        return [Digit(int(self.labels[i]), float(self.probs[i, self.labels[i]]),
-                      tuple(int(v) for v in self.boxes[i]), int(self.ids[i])) for i in shown]
+        labels = self.labels[shown]
+        return [Digit(*fields) for fields in zip(
+            labels.tolist(), self.probs[shown, labels].tolist(),
+            map(tuple, self.boxes[shown].tolist()), self.ids[shown].tolist(), strict=True)]
 
     def _relabel(self, min_confidence: float) -> np.ndarray:
         """Each track's label after this frame: a Schmitt trigger around `min_confidence`.

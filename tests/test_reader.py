@@ -66,9 +66,11 @@ def test_one_candidate_alone_or_in_a_batch_gets_the_same_probabilities(reader):
     from livedigits.normalize import normalize_batch
     from livedigits.segment import find_candidates
 
-    mask, _ = reader.mask(frame)
-    batch = normalize_batch(find_candidates(mask).masks)
+    mask, *_ = reader.mask(frame)
+    masks = find_candidates(mask).masks
+    batch = normalize_batch(masks)
     assert len(batch) > 10
+    np.testing.assert_array_equal(normalize_batch(masks, binary=True), batch)  # the fast path
     together = reader.classifier(batch)
     alone = np.concatenate([reader.classifier(batch[i : i + 1]) for i in range(len(batch))])
     np.testing.assert_allclose(together, alone, atol=1e-5)

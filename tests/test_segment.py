@@ -24,7 +24,7 @@ def page(digits: str = "2045", height: int = 60, ink: int = 30, paper: int = 220
 
 
 def boxes_of(gray: np.ndarray) -> np.ndarray:
-    return find_candidates(binarize(gray)).boxes
+    return find_candidates(binarize(gray)[0]).boxes
 
 
 def test_dark_ink_and_light_chalk_give_the_same_boxes():
@@ -39,7 +39,7 @@ def test_heavy_marker_on_overexposed_paper_is_dark_ink():
     """The bright halo around thick strokes must not be taken for the ink."""
     image = page(ink=20, paper=250, height=90)
     image = cv2.erode(image, np.ones((7, 7), np.uint8))  # thick marker strokes
-    mask = binarize(image)
+    mask, _ = binarize(image)
     assert mask[image < 100].mean() > 200, "the strokes are the ink"
     assert len(find_candidates(mask).boxes) == 4
 
@@ -106,7 +106,7 @@ def test_candidate_masks_hold_only_their_own_ink():
 def test_noise_frame_respects_the_cap():
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (720, 1280), dtype=np.uint8)
-    assert len(find_candidates(binarize(noise)).boxes) <= MAX_CANDIDATES
+    assert len(find_candidates(binarize(noise)[0]).boxes) <= MAX_CANDIDATES
 
 
 def test_to_gray_reads_every_layout():

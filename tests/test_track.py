@@ -112,3 +112,21 @@ def test_tracks_keep_their_ids_and_labels_on_the_sample_video(video_detections, 
     assert len(owner) == len(video_truth[0]["digits"])  # every digit was tracked
     assert all(len(ids) == 1 for ids in owner.values()), owner
     assert all(len(shown) == 1 for shown in labels.values()), labels
+
+
+def test_a_stream_decides_its_ink_polarity_now_and_then_and_follows_a_flip(reader):
+    """Paper, then the same sheet inverted (chalk on a board): the tracker keeps the polarity for
+    `polarity_every` frames, then the new one is decided and the digits are read again."""
+    paper = cv2.imread(str(SAMPLES / "frames" / "frame_00.jpg"))
+    board = 255 - paper
+    expected = [n.text for n in reader.read(paper).numbers]
+    assert expected and [n.text for n in reader.read(board).numbers] == expected
+
+    tracker = Tracker(NO_SMOOTHING)
+    assert tracker.ink_is_dark is None
+    read = [reader.read(paper, tracker) for _ in range(3)]
+    assert tracker.ink_is_dark is True and [n.text for n in read[-1].numbers] == expected
+    every = tracker.settings.polarity_every
+    texts = [[n.text for n in reader.read(board, tracker).numbers] for _ in range(every)]
+    assert texts[every - 3 - 1] != expected  # still thresholded as dark ink: nothing right
+    assert texts[-1] == expected and tracker.ink_is_dark is False

@@ -203,6 +203,7 @@ def timed(call: Callable[[], object], repeat: int, warmup: int = 2) -> float:
 class StageTimes:
     ms: dict[str, float]  # stage -> median ms
     read_ms: float  # reader.read end to end
+    stream_ms: tuple[float, float]  # reader.read with a tracker: median, mean
     candidates: int
     found: int
     read: str  # the digits read, in reading order
@@ -213,11 +214,11 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
     times: dict[str, list[float]] = {s: [] for s in STAGES}
     for run in range(warmup + repeat):
         t0 = time.perf_counter()
-        mask, scale = reader.mask(frame)
+        mask, scale, _ = reader.mask(frame)
         t1 = time.perf_counter()
         candidates = find_candidates(mask, reader.max_candidates)
         t2 = time.perf_counter()
-        batch = normalize_batch(candidates.masks)
+        batch = normalize_batch(candidates.masks, binary=True)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
@@ -234,20 +235,34 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
         print("bench: warning: the stage-by-stage reading differs from Reader.read",
               file=sys.stderr)
     return StageTimes({s: median_ms(t) for s, t in times.items()},
-                      timed(lambda: reader.read(frame), repeat, warmup), len(candidates.masks),
+                      timed(lambda: reader.read(frame), repeat, warmup), stream_ms(
+                          reader, frame, repeat), len(candidates.masks),
                       len(direct.digits), "".join(str(d.label) for d in direct.digits))
+
+
+def stream_ms(reader: Reader, frame: np.ndarray, repeat: int) -> tuple[float, float]:
+    """Median and mean ms of reader.read in a stream (one Tracker), where the ink polarity is
+    decided on one frame in `polarity_every`. At least 3 such periods are timed."""
+    tracker = Tracker()
+    times = []
+    for _ in range(max(repeat, 3 * tracker.settings.polarity_every)):
+        start = time.perf_counter()
+        reader.read(frame, tracker)
+        times.append(time.perf_counter() - start)
+    return median_ms(times), 1000 * statistics.fmean(times)
 
 
 def stage_table(rows: list[tuple[str, int, str, StageTimes]]) -> list[str]:
     head = ["frame", "digits", "found", "threads", *STAGES, "sum w/o render", "read()",
-            "read() fps"]
+            "read() fps", "stream read(): median / mean"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for name, placed, threads, t in rows:
         stages = [f"{t.ms[s]:.2f}" for s in STAGES]
         stages[1] += f" ({t.candidates})"
         total = sum(t.ms[s] for s in STAGES[:-1])
         lines.append(f"| {name} | {placed} | {t.found} | {threads} | " + " | ".join(stages)
-                     + f" | {total:.2f} | **{t.read_ms:.2f}** | {1000 / t.read_ms:.0f} |")
+                     + f" | {total:.2f} | **{t.read_ms:.2f}** | {1000 / t.read_ms:.0f} | "
+                     f"**{t.stream_ms[0]:.2f}** / {t.stream_ms[1]:.2f} |")
     return lines
 
 
@@ -255,8 +270,8 @@ def stage_table(rows: list[tuple[str, int, str, StageTimes]]) -> list[str]:
 
 
 def batch_of(reader: Reader, frame: np.ndarray) -> np.ndarray:
-    mask, _ = reader.mask(frame)
-    return normalize_batch(find_candidates(mask, reader.max_candidates).masks)
+    mask, *_ = reader.mask(frame)
+    return normalize_batch(find_candidates(mask, reader.max_candidates).masks, binary=True)
 
 
 def batching_table(reader: Reader, batches: dict[int, np.ndarray], repeat: int) -> list[str]:
@@ -419,19 +434,24 @@ def main(argv: list[str] | None = None) -> int:
 
     readers = {"1": Reader(threads=1), "auto": Reader(threads=None)}
     rows, accuracy = [], []
+    opencv_threads = cv2.getNumThreads()
     for threads, reader in readers.items():
+        cv2.setNumThreads(1 if threads == "1" else opencv_threads)
         for (size, n), (image, labels) in frames.items():
             t = time_stages(reader, image, args.repeat)
             rows.append((f"{size[0]}x{size[1]}", n, threads, t))
             if threads == "1":
                 accuracy.append(f"{size[0]}x{size[1]} {n}: {sequence_accuracy(labels, t.read):.0%}")
+    cv2.setNumThreads(1)  # from here on everything runs on one thread
     noise = time_stages(readers["1"], noise_frame(), args.repeat)
     rows.append(("noise 1280x720", 0, "1", noise))
     normal = next(t for name, n, th, t in rows if (name, n, th) == ("1280x720", 20, "1"))
 
     out += ["## Time per stage, ms (median)", "",
             "candidates: time (candidates classified, cap 100). numbers: decide + group. "
-            "threads: onnxruntime intra-op threads (auto = onnxruntime picks).", "",
+            "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
+            f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
+            "reads a camera or video: the ink polarity is decided on one frame in 10.", "",
             *stage_table(rows), "",
             "Share of placed digits read right in order (threads 1): " + ", ".join(accuracy)
             + ".", "",
