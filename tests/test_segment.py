@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 from conftest import digit_mask
@@ -42,6 +44,32 @@ def test_heavy_marker_on_overexposed_paper_is_dark_ink():
     mask, _ = binarize(image)
     assert mask[image < 100].mean() > 200, "the strokes are the ink"
     assert len(find_candidates(mask).boxes) == 4
+
+
+def test_a_sheet_of_small_digits_on_a_dark_desk_is_dark_ink():
+    """The sheet's bright edge frames the digits; it must not outweigh their thin strokes."""
+    image = np.full((480, 640), 35, np.uint8)  # the desk
+    image[110:370, 120:520] = 190  # the sheet
+    for row in range(3):
+        x = 140
+        for ch in "3805162":
+            stroke = digit_mask(ch, 26)
+            h, w = stroke.shape
+            image[140 + 70 * row : 140 + 70 * row + h, x : x + w][stroke > 0] = 110
+            x += w + 22
+    mask, ink_is_dark = binarize(cv2.GaussianBlur(image, (3, 3), 0))
+    assert ink_is_dark
+    assert len(find_candidates(mask).boxes) >= 18
+
+
+def test_thick_marker_on_ruled_paper_is_dark_ink():
+    """A generated frame (make_samples.py --seed 13, frame 12) whose marker is so thick that
+    the paper's halo around it stood out from the local mean as much as the ink did."""
+    frame = cv2.imread(str(Path(__file__).parent / "data" / "heavy_marker.jpg"))
+    gray = to_gray(frame)  # 640x480, the size it is segmented at
+    mask, ink_is_dark = binarize(gray)
+    assert ink_is_dark
+    assert len(find_candidates(mask).boxes) >= 7
 
 
 def test_shadow_across_the_page_does_not_hide_digits():
