@@ -43,8 +43,9 @@ MISSED = (0, 0, 230)  # BGR: true digits not read right
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--samples", type=Path, default=REPO / "samples",
-                   help="folder with frames/ + frames.jsonl and/or video.mp4 + video.jsonl")
+    p.add_argument("--samples", type=Path, nargs="+", default=[REPO / "samples"],
+                   metavar="DIR", help="folders with frames/ + frames.jsonl and/or video.mp4 + "
+                   "video.jsonl (several: one row each and one for all)")
     p.add_argument("--photos", type=Path, default=REPO.parent / "shared/data/real_photos",
                    help="folder with images/ and labels.json ('none' to skip)")
     p.add_argument("--model", type=Path, help="ONNX model (default: the shipped one)")
@@ -113,6 +114,8 @@ class BoxedResult:
     score: Score
     worst: list[Case]
     seconds: float
+    truths: list[dict]
+    predictions: list[dict]
 
 
 def evaluate_boxed(reader: Reader, name: str, spec: Path, truth: list[dict], failures: int,
@@ -144,17 +147,26 @@ def evaluate_boxed(reader: Reader, name: str, spec: Path, truth: list[dict], fai
         print(f"evaluate: {name}: {len(truth) - len(truths)} truth records had no frame",
               file=sys.stderr)
     write_jsonl(out / f"{name}.jsonl", predictions)
-    return BoxedResult(name, len(truths), score(truths, predictions), worst.cases(), seconds)
+    return BoxedResult(name, len(truths), score(truths, predictions), worst.cases(), seconds,
+                       truths, predictions)
+
+
+def combined(name: str, results: list[BoxedResult]) -> BoxedResult:
+    """One result for several sets of the same kind, scored over all their frames."""
+    truths = [t for r in results for t in r.truths]
+    predictions = [p for r in results for p in r.predictions]
+    return BoxedResult(name, len(truths), score(truths, predictions), [],
+                       sum(r.seconds for r in results), truths, predictions)
 
 
 def write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
-def boxed_sets(samples: Path) -> list[tuple[str, Path, Path]]:
+def boxed_sets(samples: Path, prefix: str = "") -> list[tuple[str, Path, Path]]:
     """(name, source, truth) of the sample sets present."""
-    sets = [("frames", samples / "frames", samples / "frames.jsonl"),
-            ("video", samples / "video.mp4", samples / "video.jsonl")]
+    sets = [(prefix + "frames", samples / "frames", samples / "frames.jsonl"),
+            (prefix + "video", samples / "video.mp4", samples / "video.jsonl")]
     found = [s for s in sets if s[1].exists() and s[2].is_file()]
     for name, source, truth in sets:
         if (name, source, truth) not in found:
@@ -401,10 +413,18 @@ def main(argv: list[str] | None = None) -> int:
         old.unlink()
 
     boxed, pictures = [], {}
-    for name, source, truth in boxed_sets(args.samples):
-        result = evaluate_boxed(reader, name, source, load_jsonl(truth), args.failures, args.out)
-        boxed.append(result)
-        pictures[name] = save_failures(args.out, name, result.worst)
+    several = len(args.samples) > 1
+    for folder in args.samples:
+        for name, source, truth in boxed_sets(folder, f"{folder.name}-" if several else ""):
+            result = evaluate_boxed(reader, name, source, load_jsonl(truth), args.failures,
+                                    args.out)
+            boxed.append(result)
+            pictures[name] = save_failures(args.out, name, result.worst)
+    if several:
+        for kind in ("frames", "video"):
+            results = [r for r in boxed if r.name.endswith(f"-{kind}")]
+            if len(results) > 1:
+                boxed.append(combined(f"all {kind}", results))
 
     photos, photo_note = None, ""
     if str(args.photos).lower() == "none":
@@ -415,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         photos = evaluate_photos(reader, args.photos, args.failures)
         pictures["photos"] = save_failures(args.out, "photos", photos[1])
 
-    videos = args.steady if args.steady is not None else [args.samples / "video.mp4"]
+    videos = (args.steady if args.steady is not None
+              else [folder / "video.mp4" for folder in args.samples])
     steady = [evaluate_steady(reader, v) for v in videos if v.is_file()]
     text = report(args, reader, boxed, photos, photo_note, pictures, steady)
     (args.out / "report.md").write_text(text, encoding="utf-8")

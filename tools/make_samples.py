@@ -648,8 +648,14 @@ def write_readme(out: Path, command: str, stills: list[dict], video: list[dict],
                  args: argparse.Namespace) -> None:
     n_digits = sum(len(r["digits"]) for r in stills)
     n_numbers = sum(len(r["numbers"]) for r in stills)
-    video_numbers = " ".join(g["text"] for g in video[0]["numbers"])
     width, height = VIDEO_SIZE
+    video_lines = "- no video (`--video-seconds 0`).\n"
+    if video:
+        video_lines = (
+            f"- `video.mp4`: {args.video_seconds:g} s at {args.fps:g} fps, {width}x{height}, "
+            f"one sheet\n  ({' '.join(g['text'] for g in video[0]['numbers'])}) filmed by a "
+            "slightly moving handheld camera.\n- `video.jsonl`: its ground truth per frame, "
+            "boxes from the render before video encoding.\n")
     (out / "README.md").write_text(f"""# Sample frames
 
 Synthetic camera frames of handwritten digits with exact ground truth, made by
@@ -666,10 +672,7 @@ printed letters (not digits, so not in the ground truth), then blurred, noised a
   (22-60 px), with {n_numbers} numbers and {n_digits} digits; one has no digits at all, and
   some are chalkboards.
 - `frames.jsonl`: their ground truth, one line per frame in the reader's output shape.
-- `video.mp4`: {args.video_seconds:g} s at {args.fps:g} fps, {width}x{height}, one sheet
-  ({video_numbers}) filmed by a slightly moving handheld camera.
-- `video.jsonl`: its ground truth per frame, boxes from the render before video encoding.
-
+{video_lines}
 Boxes are the tight box of each digit's ink (coverage > 0.5) after the perspective warp.
 """)
 
@@ -703,10 +706,12 @@ def main(argv: list[str] | None = None) -> None:
         stills.append(ground_truth(index, 0.0, name, numbers, warp, size))
     write_jsonl(args.out / "frames.jsonl", stills)
 
-    video = make_video(args.out / "video.mp4", args.video_seconds, args.fps, pool, args.seed)
-    write_jsonl(args.out / "video.jsonl", video)
+    video = []  # --video-seconds 0: stills only (e.g. a larger validation set)
+    if args.video_seconds > 0:
+        video = make_video(args.out / "video.mp4", args.video_seconds, args.fps, pool, args.seed)
+        write_jsonl(args.out / "video.jsonl", video)
 
-    command = (f"python tools/make_samples.py --data ../shared/data/mnist --out samples"
+    command = (f"python tools/make_samples.py --data ../shared/data/mnist --out {args.out.name}"
                f" --seed {args.seed} --frames {args.frames}"
                f" --video-seconds {args.video_seconds:g} --fps {args.fps:g}")
     write_readme(args.out, command, stills, video, args)
