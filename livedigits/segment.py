@@ -77,6 +77,7 @@ def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool:
     # (In float32 OpenCV sorts the 5x5 windows directly: 10x faster than its 8-bit median.)
     paper = cv2.resize(cv2.medianBlur(coarse, 5).astype(np.uint8), (w, h),
                        interpolation=cv2.INTER_LINEAR)
+    # The nearer of the two levels: by a sheet's edge the coarse median mixes sheet and desk.
     deviation = cv2.min(cv2.absdiff(small_blurred, paper), cv2.absdiff(small_blurred, small_local))
     sides = [_digit_shapes(_threshold(small_blurred, small_local, contrast, is_dark))
              for is_dark in (True, False)]
