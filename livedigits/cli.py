@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import statistics
 import sys
@@ -22,25 +23,33 @@ EXAMPLES = """examples:
 
 class StopOnInterrupt:
     """The first Ctrl-C ends the run after the frame in hand, so that frame's JSON line and video
-    frames are all written or none; a second Ctrl-C interrupts at once."""
+    frames are all written or none; a second Ctrl-C interrupts at once.
+
+    Installed only over Python's default handler in the main thread: a run started with SIGINT
+    ignored (`livedigits ... &` in a script) stays deaf to it.
+    """
 
     def __init__(self) -> None:
         self.requested = False
+        self._installed = False
 
     def __enter__(self) -> StopOnInterrupt:
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():  # signals reach main only
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        # os.write, not print: print may be in the middle of a write when the signal lands.
+        os.write(2, b"livedigits: stopping after this frame (Ctrl-C again to stop now)\n")
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     model.add_argument("--min-confidence", type=float, default=0.5, metavar="P",
                        help="drop digits read with less confidence (default 0.5)")
     model.add_argument("--threads", type=int, default=1, metavar="N",
-                       help="onnxruntime threads (default 1; 0 lets onnxruntime choose)")
+                       help="threads of onnxruntime and OpenCV (default 1; 0 lets each choose)")
     model.add_argument("--scale", type=float, metavar="F", help="resize factor before "
                        "segmentation (default: frames over 640 px are reduced to 640)")
     model.add_argument("--every", type=int, default=1, metavar="N",
@@ -192,6 +201,8 @@ def open_outputs(args: argparse.Namespace, source, stack: ExitStack):
 
 def run(args: argparse.Namespace) -> int:
     """Read every frame of the source into the chosen sinks; return the exit code."""
+    import cv2
+
     from .classify import default_model
     from .reader import Reader
     from .render import render
@@ -199,11 +210,15 @@ def run(args: argparse.Namespace) -> int:
     from .track import NO_SMOOTHING, Tracker, TrackerSettings
     from .types import Reading
 
+    if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
+        cv2.setNumThreads(args.threads)
     reader = Reader(model=args.model or default_model(args.int8), threads=args.threads or None,
                     min_confidence=args.min_confidence, scale=args.scale)
     request = CameraRequest(args.width, args.height, args.fps, args.mjpg)
     stats, source, interrupted = Stats(), None, False
     with ExitStack() as stack:
+        # Entered first, left last: a Ctrl-C while the outputs are finalized cannot cut them.
+        stop = stack.enter_context(StopOnInterrupt())
         source = stack.enter_context(open_source(
             args.source, request, live=args.live,
             log=lambda message: print(f"livedigits: {message}", file=sys.stderr)))
@@ -215,7 +230,6 @@ def run(args: argparse.Namespace) -> int:
                    else Tracker(NO_SMOOTHING if args.no_smooth else TrackerSettings()))
         progress = stack.enter_context(closing(Progress(source.count)))
         reading, last_index = Reading(), -1
-        stop = stack.enter_context(StopOnInterrupt())
         try:
             for count, frame in enumerate(source):
                 if count % args.every == 0:
@@ -231,7 +245,8 @@ def run(args: argparse.Namespace) -> int:
                     for _ in range(frame.index - last_index if source.live else 1):
                         out.write(frame, overlay)
                 if window:
-                    shown = reader.mask(frame.image)[0] if window.show_mask else overlay
+                    shown = (reader.mask(frame.image, tracker and tracker.ink_is_dark)[0]
+                             if window.show_mask else overlay)  # the polarity just read with
                     if window.show(shown) == "quit":
                         break
                 last_index = frame.index
@@ -240,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             interrupted = True  # leaving the with-block finalizes every sink
+        interrupted |= stop.requested  # also when it came while the source was ending
     print(f"livedigits: {stats.summary(source)}" + (" (interrupted)" if interrupted else ""),
           file=sys.stderr)
     if interrupted:

@@ -60,7 +60,7 @@ class Reader:
         self.max_candidates = max_candidates
 
     def mask(self, frame: np.ndarray,
-             ink_is_dark: bool | None = None) -> tuple[np.ndarray, float, bool]:
+             ink_is_dark: bool | None = None) -> tuple[np.ndarray, float, bool | None]:
         """The ink mask the digits are cut from, the scale it was made at, and the polarity."""
         gray = to_gray(frame)
         scale = work_scale(gray.shape, self.scale)

@@ -10,8 +10,9 @@ import numpy as np
 MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
-# A polarity candidate holding more blob centres than this frames them (a sheet's edge). A big
-# digit holds the paper inside its loops and beside its strokes: 4-8 failed a close-up photo.
+# A polarity candidate whose box holds more blob centres than this, its own included, frames
+# them (a sheet's edge). A big digit holds the paper inside its loops and beside its strokes:
+# 4-8 failed a close-up photo.
 FRAMED = 12
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
@@ -41,14 +42,15 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 
 
 def binarize(gray: np.ndarray, contrast: int = 12,
-             ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool]:
-    """Gray frame -> uint8 mask, 255 where there is ink, whatever the ink's polarity.
+             ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool | None]:
+    """Gray frame -> (uint8 mask, 255 where there is ink, whatever its polarity; the polarity).
 
     A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
     threshold over a window a few strokes wide, which survives shadows and uneven light; then
     ruled lines are taken out, so they do not chain a line of digits into one blob.
     `ink_is_dark` is the polarity when it is known (an earlier frame of the same scene); it is
-    decided here otherwise. Returns the mask and the polarity used.
+    decided here otherwise. Returns the mask and the polarity, None when the frame had nothing
+    digit-like to decide it by (it is then thresholded as dark ink).
     """
     h, w = gray.shape
     block = max(15, min(h, w) // 12) | 1
@@ -56,14 +58,16 @@ def binarize(gray: np.ndarray, contrast: int = 12,
     local = cv2.blur(blurred, (block, block))
     if ink_is_dark is None:
         ink_is_dark = _ink_is_dark(blurred, local, contrast)
-    return remove_lines(_threshold(blurred, local, contrast, ink_is_dark)), ink_is_dark
+    dark = True if ink_is_dark is None else ink_is_dark
+    return remove_lines(_threshold(blurred, local, contrast, dark)), ink_is_dark
 
 
-def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool:
+def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool | None:
     """Polarity, decided at half size: do the dark or the light shapes look more like digits?
 
     Each side's digit-shaped blobs are weighed by how far their pixels stand out (see
-    `_digit_contrast`); the side that stands out more is the ink.
+    `_digit_contrast`); the side that stands out more is the ink. None when neither side has
+    any (a blank or black frame), so that a stream decides again on its next frame.
     """
     # Contiguous copies once: OpenCV would copy the strided views on every call.
     small_blurred = np.ascontiguousarray(blurred[::2, ::2])
@@ -79,21 +83,24 @@ def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool:
                        interpolation=cv2.INTER_LINEAR)
     # The nearer of the two levels: by a sheet's edge the coarse median mixes sheet and desk.
     deviation = cv2.min(cv2.absdiff(small_blurred, paper), cv2.absdiff(small_blurred, small_local))
-    sides = [_digit_shapes(_threshold(small_blurred, small_local, contrast, is_dark))
+    masks = [_threshold(small_blurred, small_local, contrast, is_dark)
              for is_dark in (True, False)]
+    shapes = [_digit_shapes(mask) for mask in masks]
     # A shape whose box holds many other digit-shaped blobs of either side is a frame around
     # them (the edge of a sheet, the desk around it), not a digit.
-    centres = np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2 for _, _, boxes in sides])
+    centres = np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2 for _, boxes in shapes])
     dark, light = (_digit_contrast(mask, contours, boxes, centres, deviation)
-                   for mask, contours, boxes in sides)
+                   for mask, (contours, boxes) in zip(masks, shapes, strict=True))
+    if dark == light == 0.0:
+        return None
     return dark >= light
 
 
-def _digit_shapes(mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """The mask, and the outer contours and boxes of its digit-shaped blobs."""
+def _digit_shapes(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The outer contours and boxes of a mask's digit-shaped blobs."""
     contours, boxes, filled = blobs(mask)
     digit_like = np.flatnonzero(_digit_like(boxes, filled, mask.shape))
-    return mask, [contours[i] for i in digit_like], boxes[digit_like]
+    return [contours[i] for i in digit_like], boxes[digit_like]
 
 
 def _threshold(blurred: np.ndarray, local: np.ndarray, contrast: int, dark: bool) -> np.ndarray:

@@ -61,6 +61,8 @@ class Tracker:
     def __init__(self, settings: TrackerSettings = TrackerSettings()):
         if not 0.0 < settings.alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {settings.alpha}")
+        if settings.polarity_every < 1:
+            raise ValueError(f"polarity_every must be 1 or more, got {settings.polarity_every}")
         self.settings = settings
         self.boxes = np.zeros((0, 4), np.int32)
         self.probs = np.zeros((0, CLASSES), np.float32)

@@ -16,6 +16,7 @@ import pytest
 from conftest import SAMPLES, read_jsonl, run_cli
 
 from livedigits import Reader
+from livedigits.cli import StopOnInterrupt
 from livedigits.metrics import score
 
 KEYS = {"frame", "time", "source", "digits", "numbers"}
@@ -202,6 +203,26 @@ def long_video(path: Path, repeats: int = 6) -> int:
             writer.write(frame)
     writer.release()
     return len(frames) * repeats
+
+
+def test_first_ctrl_c_asks_to_stop_the_second_stops_now(capfd):
+    with StopOnInterrupt() as stop:
+        signal.raise_signal(signal.SIGINT)
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert "stopping after this frame" in capfd.readouterr().err
+
+
+def test_an_ignored_ctrl_c_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for `livedigits ... &`
+    try:
+        with StopOnInterrupt() as stop:
+            signal.raise_signal(signal.SIGINT)
+        assert not stop.requested and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.parametrize("live", [False, True], ids=["file", "live"])

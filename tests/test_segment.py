@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
-from conftest import digit_mask
+from conftest import DATA, SAMPLES, digit_mask
 
 from livedigits.segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
 
@@ -47,7 +45,9 @@ def test_heavy_marker_on_overexposed_paper_is_dark_ink():
 
 
 def test_a_sheet_of_small_digits_on_a_dark_desk_is_dark_ink():
-    """The sheet's bright edge frames the digits; it must not outweigh their thin strokes."""
+    """A light sheet on a dark desk: its edge is a strong light shape, the faint strokes are the
+    ink. (Synthetic sheets like this one were decided right before the FRAMED rule too; real
+    photos of sticky notes were not.)"""
     image = np.full((480, 640), 35, np.uint8)  # the desk
     image[110:370, 120:520] = 190  # the sheet
     for row in range(3):
@@ -65,7 +65,7 @@ def test_a_sheet_of_small_digits_on_a_dark_desk_is_dark_ink():
 def test_thick_marker_on_ruled_paper_is_dark_ink():
     """A generated frame (make_samples.py --seed 13, frame 12) whose marker is so thick that
     the paper's halo around it stood out from the local mean as much as the ink did."""
-    frame = cv2.imread(str(Path(__file__).parent / "data" / "heavy_marker.jpg"))
+    frame = cv2.imread(str(DATA / "heavy_marker.jpg"))
     gray = to_gray(frame)  # 640x480, the size it is segmented at
     mask, ink_is_dark = binarize(gray)
     assert ink_is_dark
@@ -110,6 +110,16 @@ def test_neighbouring_digits_stay_apart_even_on_a_slant():
     rotated = cv2.warpAffine(image, cv2.getRotationMatrix2D((320, 240), 35, 1.0), (640, 480),
                              borderValue=220)
     assert len(boxes_of(rotated)) == 4
+
+
+def test_candidate_crops_are_binary_masks_of_their_box():
+    """The contract normalize_batch(binary=True) relies on."""
+    for path in sorted((SAMPLES / "frames").glob("*.jpg"))[:6]:
+        frame = cv2.imread(str(path))
+        candidates = find_candidates(binarize(to_gray(frame))[0])
+        for crop, (_, _, w, h) in zip(candidates.masks, candidates.boxes, strict=True):
+            assert crop.dtype == np.uint8 and crop.shape == (h, w)
+            assert set(np.unique(crop)) <= {0, 255} and crop.any()
 
 
 def test_holes_are_not_candidates():

@@ -123,10 +123,12 @@ def test_a_stream_decides_its_ink_polarity_now_and_then_and_follows_a_flip(reade
     assert expected and [n.text for n in reader.read(board).numbers] == expected
 
     tracker = Tracker(NO_SMOOTHING)
+    reader.read(np.full_like(paper, 128), tracker)  # a blank frame cannot decide it
     assert tracker.ink_is_dark is None
-    read = [reader.read(paper, tracker) for _ in range(3)]
+    n_paper = 3
+    read = [reader.read(paper, tracker) for _ in range(n_paper)]
     assert tracker.ink_is_dark is True and [n.text for n in read[-1].numbers] == expected
     every = tracker.settings.polarity_every
     texts = [[n.text for n in reader.read(board, tracker).numbers] for _ in range(every)]
-    assert texts[every - 3 - 1] != expected  # still thresholded as dark ink: nothing right
+    assert texts[every - n_paper - 1] != expected  # still thresholded as dark ink
     assert texts[-1] == expected and tracker.ink_is_dark is False

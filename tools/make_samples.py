@@ -711,7 +711,8 @@ def main(argv: list[str] | None = None) -> None:
         video = make_video(args.out / "video.mp4", args.video_seconds, args.fps, pool, args.seed)
         write_jsonl(args.out / "video.jsonl", video)
 
-    command = (f"python tools/make_samples.py --data ../shared/data/mnist --out {args.out.name}"
+    out = "samples" if args.out == REPO / "samples" else args.out  # as typed, but the default
+    command = (f"python tools/make_samples.py --data ../shared/data/mnist --out {out}"
                f" --seed {args.seed} --frames {args.frames}"
                f" --video-seconds {args.video_seconds:g} --fps {args.fps:g}")
     write_readme(args.out, command, stills, video, args)
