@@ -1,4 +1,5 @@
-"""Box geometry shared by tracking and scoring: pairwise overlap and greedy one-to-one matching.
+"""Box geometry shared by segmentation, tracking and scoring: pairwise overlap and greedy
+one-to-one matching.
 
 Boxes are (N, 4) arrays of x, y, w, h.
 """
@@ -8,15 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
+def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far every box of `a` (N, 4) overlaps every box of `b` (M, 4) along x and along y:
+    two (N, M) float32 arrays, negative for the gap between boxes apart on that axis."""
     a = np.asarray(a, np.float32).reshape(-1, 4)[:, None, :]
     b = np.asarray(b, np.float32).reshape(-1, 4)[None, :, :]
-    w = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
-    h = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return inter / np.maximum(union, 1e-9)
+    x = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    y = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+    return x, y
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
+    x, y = overlaps(a, b)
+    inter = np.clip(x, 0, None) * np.clip(y, 0, None)
+    area_a = np.prod(np.asarray(a, np.float32).reshape(-1, 4)[:, 2:], axis=1)
+    area_b = np.prod(np.asarray(b, np.float32).reshape(-1, 4)[:, 2:], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def match(a: np.ndarray, b: np.ndarray, min_overlap: float) -> list[tuple[int, int]]:

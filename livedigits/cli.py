@@ -11,6 +11,10 @@ import threading
 import time
 from collections import deque
 from contextlib import ExitStack, closing
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the package is imported lazily, so that --help stays fast
+    from .types import Reading
 
 EXAMPLES = """examples:
   livedigits --camera 0                         live window (headless: JSON Lines to stdout)
@@ -150,23 +154,27 @@ class Stats:
         self.latencies: deque[float] = deque(maxlen=10_000)
         self.started = time.perf_counter()
 
-    def add(self, reading, seconds: float) -> None:
+    def add(self, reading: Reading, seconds: float) -> None:
         self.frames += 1
         self.digits += len(reading.digits)
         self.numbers += len(reading.numbers)
         self.reading_s += seconds
 
+    @property
+    def ms_per_frame(self) -> float:
+        return 1000 * self.reading_s / max(self.frames, 1)
+
     def caption(self) -> str:
         """Frames read per second and the newest capture-to-overlay latency."""
         recent = self.latencies[-1] if self.latencies else 0.0
         return (f"{self.frames / max(time.perf_counter() - self.started, 1e-9):.1f} fps, "
-                f"{1000 * self.reading_s / max(self.frames, 1):.1f} ms reading, "
+                f"{self.ms_per_frame:.1f} ms reading, "
                 f"latency {1000 * recent:.0f} ms")
 
     def summary(self, source) -> str:
         total = time.perf_counter() - self.started
         text = (f"{self.frames} frames, {self.digits} digits, {self.numbers} numbers; "
-                f"{1000 * self.reading_s / max(self.frames, 1):.1f} ms per frame reading, "
+                f"{self.ms_per_frame:.1f} ms per frame reading, "
                 f"{self.frames / max(total, 1e-9):.1f} frames/s overall")
         if self.latencies:
             text += f", latency median {1000 * statistics.median(self.latencies):.0f} ms"
@@ -252,10 +260,10 @@ def run(args: argparse.Namespace) -> int:
                 last_index = frame.index
                 progress.update(count + 1)
                 if stop.requested:
-                    raise KeyboardInterrupt
+                    break
         except KeyboardInterrupt:
             interrupted = True  # leaving the with-block finalizes every sink
-        interrupted |= stop.requested  # also when it came while the source was ending
+        interrupted |= stop.requested  # the first Ctrl-C, after the frame in hand
     print(f"livedigits: {stats.summary(source)}" + (" (interrupted)" if interrupted else ""),
           file=sys.stderr)
     if interrupted:

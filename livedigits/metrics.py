@@ -6,8 +6,10 @@ overlap first); it is "read right" when the labels agree too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -41,13 +43,12 @@ class Score:
             p = matched.get(t)
             label = pred_digits[p]["label"] if p is not None else 10  # 10: not found
             self.confusion[digit["label"], label] += 1
-            right = label == digit["label"]
+            right = label == digit["label"]  # never for one not found (label 10)
             self.heights.append((digit["box"][3], right))
+            self.read_right += right
             if not right:
                 self.misses.append((truth["frame"], digit))
         self.found += len(pairs)
-        self.read_right += sum(true_digits[t]["label"] == pred_digits[p]["label"]
-                               for t, p in pairs)
         self.numbers += len(truth["numbers"])
         true_numbers, pred_numbers = truth["numbers"], predicted["numbers"]
         for t, p in match([n["box"] for n in true_numbers], [n["box"] for n in pred_numbers],
@@ -81,6 +82,16 @@ class Score:
 def _share(part: int, whole: int) -> float:
     """part / whole, and 1.0 for nothing of nothing (no digits, none predicted: all right)."""
     return part / whole if whole else 1.0
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Every record of a JSON Lines file (ground truth or the reader's output)."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict]) -> None:
+    Path(path).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
 def score(truth: Iterable[dict], predicted: Iterable[dict]) -> Score:

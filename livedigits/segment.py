@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .boxes import overlaps
+
 MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
@@ -222,8 +224,7 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
         return group
     x0, y0, w, h = (boxes[:, i, None].astype(np.float32) for i in range(4))
     x1, y1 = x0 + w, y0 + h
-    overlap_x = np.minimum(x1, x1.T) - np.maximum(x0, x0.T)
-    overlap_y = np.minimum(y1, y1.T) - np.maximum(y0, y0.T)
+    overlap_x, overlap_y = overlaps(boxes, boxes)
     short, tall = np.minimum(h, h.T), np.maximum(h, h.T)
     stacked = ((overlap_x > 0.5 * np.minimum(w, w.T)) & (short < 0.6 * tall)
                & (overlap_y > -0.25 * tall) & (overlap_y < 0.4 * short))
@@ -275,14 +276,10 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
     # neighbour's stroke reaching into the box is left out.
     owner_of = np.full(len(contours), -1)
     owner_of[keep] = group
-    sx0, sy0 = shape_boxes[:, 0], shape_boxes[:, 1]
-    sx1, sy1 = sx0 + w, sy0 + h
-    bx0, by0 = boxes[chosen, 0, None], boxes[chosen, 1, None]
-    bx1, by1 = bx0 + boxes[chosen, 2, None], by0 + boxes[chosen, 3, None]
-    reaching = (sx0 < bx1) & (sx1 > bx0) & (sy0 < by1) & (sy1 > by0)
-    shared = (reaching & (owner_of != chosen[:, None])).any(axis=1)
-    owner = np.zeros(mask.shape if shared.any() else (1, 1),
-                     np.uint8 if len(chosen) < 255 else np.int32)
+    reach_x, reach_y = overlaps(boxes[chosen], shape_boxes)
+    shared = ((reach_x > 0) & (reach_y > 0) & (owner_of != chosen[:, None])).any(axis=1)
+    owner = (np.zeros(mask.shape, np.uint8 if len(chosen) < 255 else np.int32)
+             if shared.any() else None)
     for k in np.flatnonzero(shared):  # all drawn before any is cut out, as shapes may overlap
         cv2.drawContours(owner, [contours[keep[i]] for i in np.flatnonzero(group == chosen[k])],
                          -1, int(k) + 1, cv2.FILLED)

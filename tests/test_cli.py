@@ -13,11 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLES, read_jsonl, run_cli
+from conftest import SAMPLES, run_cli
 
 from livedigits import Reader
 from livedigits.cli import StopOnInterrupt
-from livedigits.metrics import score
+from livedigits.metrics import read_jsonl, score
 
 KEYS = {"frame", "time", "source", "digits", "numbers"}
 

@@ -37,7 +37,7 @@ import onnxruntime as ort
 from livedigits import Reader, Reading, render
 from livedigits.classify import Classifier, default_model
 from livedigits.group import group
-from livedigits.metrics import sequence_accuracy
+from livedigits.metrics import read_jsonl, sequence_accuracy
 from livedigits.normalize import normalize_batch
 from livedigits.reader import decide
 from livedigits.segment import find_candidates
@@ -101,8 +101,7 @@ def digit_crops(samples: Path, min_height: int = 28) -> list[Crop]:
     is cleared outside the box, so neighbours and stray marks stay out.
     """
     crops = []
-    for line in (samples / "frames.jsonl").read_text(encoding="utf-8").splitlines():
-        truth = json.loads(line)
+    for truth in read_jsonl(samples / "frames.jsonl"):
         image = cv2.imread(str(samples / "frames" / truth["source"]))
         if image is None:
             continue

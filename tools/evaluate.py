@@ -31,7 +31,7 @@ import numpy as np
 
 from livedigits import Reader, Reading, Tracker, render
 from livedigits.group import group
-from livedigits.metrics import Score, score, sequence_accuracy
+from livedigits.metrics import Score, read_jsonl, score, sequence_accuracy, write_jsonl
 from livedigits.reader import MAX_SIDE, decide
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source
@@ -99,11 +99,6 @@ def read_source(reader: Reader, spec: Path) -> Iterator[tuple[Frame, Reading]]:
             yield frame, reader.read(frame.image)
 
 
-def load_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-
-
 # ---------------------------------------------------------------- boxed sets: frames and video
 
 
@@ -157,10 +152,6 @@ def combined(name: str, results: list[BoxedResult]) -> BoxedResult:
     predictions = [p for r in results for p in r.predictions]
     return BoxedResult(name, len(truths), score(truths, predictions), [],
                        sum(r.seconds for r in results), truths, predictions)
-
-
-def write_jsonl(path: Path, records: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
 def boxed_sets(samples: Path, prefix: str = "") -> list[tuple[str, Path, Path]]:
@@ -376,7 +367,7 @@ def evaluate_steady(reader: Reader, video: Path) -> SteadyRow:
         fps = source.fps
         frames = [(frame, reader.detect(frame.image)) for frame in source]
     truth_path = video.with_suffix(".jsonl")
-    truth = load_jsonl(truth_path) if truth_path.is_file() else None
+    truth = read_jsonl(truth_path) if truth_path.is_file() else None
     changes, f1 = {}, {}
     for name, tracker in (("raw", None), ("smoothed", Tracker())):
         texts, records = [""], []
@@ -416,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     several = len(args.samples) > 1
     for folder in args.samples:
         for name, source, truth in boxed_sets(folder, f"{folder.name}-" if several else ""):
-            result = evaluate_boxed(reader, name, source, load_jsonl(truth), args.failures,
+            result = evaluate_boxed(reader, name, source, read_jsonl(truth), args.failures,
                                     args.out)
             boxed.append(result)
             pictures[name] = save_failures(args.out, name, result.worst)

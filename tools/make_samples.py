@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.metrics import write_jsonl
 from livedigits.mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -638,10 +638,6 @@ def check_video(path: Path, frames: int, size: Size) -> None:
 
 
 # --- main ------------------------------------------------------------------------------------
-
-
-def write_jsonl(path: Path, records: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
 
 
 def write_readme(out: Path, command: str, stills: list[dict], video: list[dict],
