@@ -22,10 +22,11 @@ def subset():
     return normalize_batch([mnist_mask(image) for image in data["x_test"]]), data["y_test"]
 
 
-# The shipped model reads 99.50% of all 10,000 MNIST test digits but 99.45% of this subset, one
-# digit under the 99.5% the model issue asks for. The floor stays; the shortfall is marked, and
-# strict: a model that reaches the floor turns this into a failure until the mark is removed.
-BELOW_FLOOR = pytest.mark.xfail(strict=True, reason="shipped model: 99.45% on the subset")
+# The shipped model (16,48,96) reads 99.38% of all 10,000 MNIST test digits and 99.40% of this
+# subset, two digits under the 99.5% the model issue asks for (the model before it: 99.50% and
+# 99.45%). The floor stays; the shortfall is marked, and strict: a model that reaches the floor
+# turns this into a failure until the mark is removed.
+BELOW_FLOOR = pytest.mark.xfail(strict=True, reason="shipped model: 99.40% on the subset")
 
 
 @pytest.mark.parametrize(("int8", "floor"), [pytest.param(False, 0.995, marks=BELOW_FLOOR),
