@@ -35,41 +35,40 @@ def deskew(ink: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
 
 
-def normalize(mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def normalize(mask: np.ndarray) -> np.ndarray:
     """Return the (28, 28) float32 model input, 0..1, for one candidate's 2-D mask (nonzero = ink).
 
     Deskew by moments, fit the ink into 20x20 keeping the aspect ratio, then place it so that its
     centre of mass lands on (14, 14). An empty mask gives all zeros; nothing here raises on odd
-    shapes (a 1-px line, a single pixel, a huge blob). `out`, if given, is a zeroed (28, 28)
-    float32 array written in place (a row of the batch).
+    shapes (a 1-px line, a single pixel, a huge blob).
     """
-    if out is None:
-        out = np.zeros((SIZE, SIZE), np.float32)
+    return normalize_batch([mask])[0, :, :, 0]
+
+
+def _binary(mask: np.ndarray) -> np.ndarray | None:
+    """Any 2-D mask -> uint8 0/255 (None for an empty or non-2-D one)."""
     if mask.ndim != 2 or mask.size == 0:
-        return out
+        return None
     if mask.dtype == np.uint8:
-        ink = cv2.threshold(mask, 0, 255, cv2.THRESH_BINARY)[1]
-    else:
-        ink = np.where(mask != 0, np.uint8(255), np.uint8(0))
-    return _fit(ink, out)
+        return cv2.threshold(mask, 0, 255, cv2.THRESH_BINARY)[1]
+    return np.where(mask != 0, np.uint8(255), np.uint8(0))
 
 
-def _fit(ink: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """`normalize` for a 2-D uint8 0/255 mask, written into the zeroed `out`."""
+def _fit(ink: np.ndarray, out: np.ndarray) -> None:
+    """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255)."""
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
-        return out
+        return
     ink = deskew(ink[y : y + h, x : x + w])
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
-        return out
+        return
     ink = ink[y : y + h, x : x + w]
 
     scale = BOX / max(w, h)
     fit_w, fit_h = max(1, round(w * scale)), max(1, round(h * scale))
     # INTER_AREA averages when shrinking, giving the soft grey edges MNIST strokes have.
-    patch = cv2.resize(ink, (fit_w, fit_h), interpolation=cv2.INTER_AREA).astype(np.float32)
-    patch *= np.float32(1 / 255)
+    patch = cv2.resize(ink, (fit_w, fit_h), interpolation=cv2.INTER_AREA)
 
     m = cv2.moments(patch)
     cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] > 0 else (fit_w / 2, fit_h / 2)
@@ -79,7 +78,6 @@ def _fit(ink: np.ndarray, out: np.ndarray) -> np.ndarray:
     x1, y1 = min(left + fit_w, SIZE), min(top + fit_h, SIZE)
     if x1 > x0 and y1 > y0:
         out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
-    return out
 
 
 def normalize_batch(masks: Sequence[np.ndarray], binary: bool = False) -> np.ndarray:
@@ -88,8 +86,11 @@ def normalize_batch(masks: Sequence[np.ndarray], binary: bool = False) -> np.nda
     binary: every mask is a non-empty 2-D uint8 array of 0 and 255 (as `find_candidates` makes
     them), so the check and conversion per mask are skipped; the result is the same.
     """
-    batch = np.zeros((len(masks), SIZE, SIZE, 1), np.float32)
-    one = _fit if binary else normalize
+    # Filled as uint8 and scaled to 0..1 once for the whole batch: per digit, every numpy call
+    # counts.
+    batch = np.zeros((len(masks), SIZE, SIZE, 1), np.uint8)
     for i, mask in enumerate(masks):
-        one(mask, batch[i, :, :, 0])
-    return batch
+        ink = mask if binary else _binary(mask)
+        if ink is not None:
+            _fit(ink, batch[i, :, :, 0])
+    return batch.astype(np.float32) * np.float32(1 / 255)

@@ -173,10 +173,11 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
     """
     height, width = mask.shape
     length = max(25, width // 4)
+    if width < 4:
+        return mask
     # The opening runs on a copy squeezed 4x along x: a line stays a line, and the long kernel
     # (the cost of an opening grows with it) gets 4x shorter.
-    squeezed = cv2.resize(mask, (max(1, width // 4), height), interpolation=cv2.INTER_AREA)
-    squeezed = cv2.threshold(squeezed, 127, 255, cv2.THRESH_BINARY)[1]
+    squeezed = _squeeze_x4(mask)
     lines = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, cv2.getStructuringElement(
         cv2.MORPH_RECT, (max(3, length // 4), 1)))
     if not lines.any():
@@ -187,6 +188,19 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
     without = cv2.subtract(mask, lines)
     bridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, _VERTICAL_7)
     return without | (bridged & lines)
+
+
+def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
+    """255 where at least 2 of 4 pixels in a row are ink, for each run of 4 along x.
+
+    The same as an INTER_AREA resize to a quarter of the width thresholded at half (up to 3
+    columns left over at the right edge are dropped), at half the cost: each run of 4 bytes is
+    read as one uint32 and its ink bytes counted with a multiply.
+    """
+    width = mask.shape[1]
+    runs = np.ascontiguousarray(mask[:, : width // 4 * 4]).view(np.uint32)
+    count = ((runs & 0x01010101) * 0x01010101) >> 24  # the byte sum lands in the top byte
+    return np.where(count >= 2, np.uint8(255), np.uint8(0))
 
 
 

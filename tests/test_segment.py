@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from conftest import DATA, SAMPLES, digit_mask
 
-from livedigits.segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
+from livedigits.segment import MAX_CANDIDATES, _squeeze_x4, binarize, find_candidates, to_gray
 
 
 def page(digits: str = "2045", height: int = 60, ink: int = 30, paper: int = 220,
@@ -154,3 +154,12 @@ def test_to_gray_reads_every_layout():
     assert to_gray(bgr.astype(np.uint16) * 257).tolist() == gray.tolist()
     assert to_gray(bgr.astype(np.float32) / 255).max() in (gray.max(), gray.max() - 1)
     assert to_gray(gray[:, :, None]).tolist() == gray.tolist()
+
+
+def test_squeeze_x4_is_an_area_resize_thresholded_at_half():
+    rng = np.random.default_rng(0)
+    for height, width, ink in [(480, 640, 0.5), (37, 8, 0.3), (1, 4, 0.5), (90, 124, 0.8)]:
+        mask = np.where(rng.random((height, width)) < ink, np.uint8(255), np.uint8(0))
+        area = cv2.resize(mask, (width // 4, height), interpolation=cv2.INTER_AREA)
+        expected = cv2.threshold(area, 127, 255, cv2.THRESH_BINARY)[1]
+        np.testing.assert_array_equal(_squeeze_x4(mask), expected)
