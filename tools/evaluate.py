@@ -396,6 +396,17 @@ def steady_section(rows: list[SteadyRow]) -> list[str]:
 # ---------------------------------------------------------------- main
 
 
+def set_names(folders: list[Path]) -> list[str]:
+    """A distinct name per samples folder, for its rows and its output files: the folder's own
+    name, its parent's too where two share it (a/samples, b/samples), a number as a last resort."""
+    names = [folder.name for folder in folders]
+    if len(set(names)) < len(names):
+        names = ["_".join(folder.resolve().parts[-2:]) for folder in folders]
+    if len(set(names)) < len(names):
+        names = [f"{name}_{i + 1}" for i, name in enumerate(names)]
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     reader = Reader(model=args.model, threads=1, min_confidence=args.min_confidence)
@@ -405,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
 
     boxed, pictures = [], {}
     several = len(args.samples) > 1
-    for folder in args.samples:
-        for name, source, truth in boxed_sets(folder, f"{folder.name}-" if several else ""):
+    for folder, set_name in zip(args.samples, set_names(args.samples), strict=True):
+        for name, source, truth in boxed_sets(folder, f"{set_name}-" if several else ""):
             result = evaluate_boxed(reader, name, source, read_jsonl(truth), args.failures,
                                     args.out)
             boxed.append(result)
