@@ -1,12 +1,27 @@
-"""Box geometry shared by segmentation, tracking and scoring: pairwise overlap and greedy
-one-to-one matching.
+"""Box geometry shared by segmentation, grouping, tracking and scoring: the union of a few
+boxes, pairwise overlap and greedy one-to-one matching.
 
-Boxes are (N, 4) arrays of x, y, w, h.
+Boxes are x, y, w, h: tuples for `union`, (N, 4) arrays for the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+
+from .types import Box
+
+
+def union(boxes: Iterable[Box]) -> Box:
+    """The box around a few (x, y, w, h) tuples. Plain Python: for the handful of boxes of one
+    number, numpy's call overhead would dominate."""
+    boxes = list(boxes)
+    if len(boxes) == 1:
+        return boxes[0]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

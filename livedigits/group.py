@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from .types import Box, Digit, Number
+from .boxes import union
+from .types import Digit, Number
 
 NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number
-
-
-def _union(boxes: list[Box]) -> Box:
-    # Plain Python: for the handful of boxes of one number, numpy's call overhead dominates.
-    if len(boxes) == 1:
-        return boxes[0]
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return x0, y0, x1 - x0, y1 - y0
 
 
 def lines_of(digits: list[Digit]) -> list[list[Digit]]:
@@ -53,7 +45,7 @@ def numbers_of(line: list[Digit]) -> list[Number]:
             runs.append([])
         runs[-1].append(digit)
     return [Number(text="".join(str(d.label) for d in run),
-                   box=_union([d.box for d in run]),
+                   box=union(d.box for d in run),
                    confidence=min(d.confidence for d in run),
                    digits=tuple(run)) for run in runs]
 

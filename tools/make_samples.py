@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.boxes import union
 from livedigits.metrics import write_jsonl
 from livedigits.mnist import load_mnist
 
@@ -125,13 +126,6 @@ class TestDigits:
 
 
 # --- boxes -----------------------------------------------------------------------------------
-
-
-def union(boxes: Iterable[Box]) -> Box:
-    boxes = list(boxes)
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def grow(box: Box, pad: int) -> Box:
