@@ -182,7 +182,11 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
         cv2.MORPH_RECT, (max(3, length // 4), 1)))
     if not lines.any():
         return mask
-    lines = cv2.resize(lines, (width, height), interpolation=cv2.INTER_NEAREST)
+    # Each squeezed column back to its 4; the (up to 3) columns the squeeze left out at the
+    # right edge take their neighbour's.
+    lines = cv2.resize(lines, (lines.shape[1] * 4, height), interpolation=cv2.INTER_NEAREST)
+    if lines.shape[1] < width:
+        lines = cv2.copyMakeBorder(lines, 0, 0, 0, width - lines.shape[1], cv2.BORDER_REPLICATE)
     lines = cv2.dilate(lines, _VERTICAL_3) & mask
     # Only where a line was: bridge the gap it leaves across a digit's stroke.
     without = cv2.subtract(mask, lines)
@@ -191,7 +195,8 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
 
 
 def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
-    """255 where at least 2 of 4 pixels in a row are ink, for each run of 4 along x.
+    """255 where at least 2 of 4 pixels in a row are ink, for each run of 4 along x, in a mask
+    of 0 and 255 (other values would be miscounted).
 
     The same as an INTER_AREA resize to a quarter of the width thresholded at half (up to 3
     columns left over at the right edge are dropped), at half the cost: each run of 4 bytes is

@@ -76,3 +76,15 @@ def test_batch_matches_single():
     assert batch.shape == (2, SIZE, SIZE, 1) and batch.dtype == np.float32
     np.testing.assert_array_equal(batch[0, :, :, 0], normalize(masks[0]))
     assert normalize_batch([]).shape == (0, SIZE, SIZE, 1)
+
+
+def test_a_two_pixel_wide_fit_is_centred_by_its_mass():
+    """A digit that fits 20x2 (a thin 1 with a heavy top): its moments must be an image's, not
+    those of a list of 20 points, which is how OpenCV reads a float (N, 2) array."""
+    one = np.zeros((80, 8), np.uint8)
+    one[:16] = 255
+    one[16:, 2:6] = 255  # symmetric in x, so deskewing leaves it as it is
+    out = normalize(one)
+    assert np.flatnonzero(out.max(axis=0) > 0).size == 2
+    cx, cy = centre_of_mass(out)
+    assert abs(cx - SIZE / 2) <= 1 and abs(cy - SIZE / 2) <= 1, (cx, cy)

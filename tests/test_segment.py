@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 from conftest import DATA, SAMPLES, digit_mask
 
-from livedigits.segment import MAX_CANDIDATES, _squeeze_x4, binarize, find_candidates, to_gray
+from livedigits.segment import (
+    MAX_CANDIDATES,
+    _squeeze_x4,
+    binarize,
+    find_candidates,
+    remove_lines,
+    to_gray,
+)
 
 
 def page(digits: str = "2045", height: int = 60, ink: int = 30, paper: int = 220,
@@ -163,3 +170,11 @@ def test_squeeze_x4_is_an_area_resize_thresholded_at_half():
         area = cv2.resize(mask, (width // 4, height), interpolation=cv2.INTER_AREA)
         expected = cv2.threshold(area, 127, 255, cv2.THRESH_BINARY)[1]
         np.testing.assert_array_equal(_squeeze_x4(mask), expected)
+
+
+def test_lines_are_removed_where_they_are_whatever_the_width():
+    """The squeeze drops up to 3 columns at the right edge; the line map must not shift right."""
+    mask = np.zeros((50, 591), np.uint8)
+    mask[20:22, :560] = 255  # a ruled line
+    mask[22, 560:570] = 255  # a stroke running on from its end, one row lower
+    np.testing.assert_array_equal(remove_lines(mask)[:, :588], remove_lines(mask[:, :588]))

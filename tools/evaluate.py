@@ -401,7 +401,7 @@ def set_names(folders: list[Path]) -> list[str]:
     name, its parent's too where two share it (a/samples, b/samples), a number as a last resort."""
     names = [folder.name for folder in folders]
     if len(set(names)) < len(names):
-        names = ["_".join(folder.resolve().parts[-2:]) for folder in folders]
+        names = [f"{folder.resolve().parent.name}_{folder.name}" for folder in folders]
     if len(set(names)) < len(names):
         names = [f"{name}_{i + 1}" for i, name in enumerate(names)]
     return names
