@@ -44,27 +44,3 @@ def test_no_data_and_no_network_gives_a_clear_message():
                             cwd=ROOT, timeout=300)
     assert result.returncode != 0 and "--data" in result.stderr
 
-
-def test_ensemble_run_trains_members_in_parallel_and_exports_one_graph(tmp_path):
-    """--members 2: two member processes, one softmax-averaging graph; a second run reuses them."""
-    out = tmp_path / "ensemble"
-    command = [sys.executable, str(ROOT / "tools" / "train.py"), "--data",
-               str(DATA / "mnist_small.npz"), "--out", str(out), "--epochs", "1", "--val", "200",
-               "--seed", "3", "--widths", "8,16,32", "--separable", "--members", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "parity onnxruntime vs keras" in result.stdout
-    card = json.loads((out / "digits_cnn.json").read_text())
-    assert [m["seed"] for m in card["members"]] == [3, 4]
-    assert card["architecture"].startswith("average of the softmax of 2 nets")
-    assert card["onnx_parity"]["max_abs_diff"] <= 1e-4 and card["onnx_parity"]["argmax_equal"]
-
-    from livedigits.classify import Classifier
-
-    assert Classifier(out / "digits_cnn.onnx").output_name == "probs"
-    again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stdout.count("reusing") == 2
-    fp32 = json.loads((out / "digits_cnn.json").read_text())["fp32"]  # same members, same scores
-    for key in ("mnist_test_accuracy", "negatives_rejected"):
-        assert fp32[key] == card["fp32"][key]

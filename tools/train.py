@@ -89,8 +89,7 @@ def negatives(count: int, seed: int, images: np.ndarray, labels: np.ndarray) -> 
     return np.stack([normalize(mask) for mask in masks])[..., None]
 
 
-def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False,
-                name: str = "digits_cnn"):
+def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False):
     """Three valid 3x3 conv-BN-ReLU blocks: small enough for ~1 ms per batch of 32 on one core.
 
     separable: depthwise-separable convolutions after the first (wider layers for the same time).
@@ -109,103 +108,7 @@ def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False
     x = layers.Dropout(0.3)(x)
     probs = layers.Dense(len(CLASSES), activation="softmax", name="probs")(x)
     # Functional, not Sequential: tf2onnx 1.17 from_keras fails on a Sequential model.
-    return keras.Model(image, probs, name=name)
-
-
-# What a member's card must match for --members to reuse it instead of training it again.
-MEMBER_KEYS = ("seed", "epochs", "batch", "architecture", "learning_rate", "weights", "data")
-
-
-def member_command(args, seed: int, split_seed: int, out: Path) -> list[str]:
-    """train.py's arguments for one ensemble member: the same recipe, its own training seed."""
-    command = [] if args.data is None else ["--data", str(args.data)]
-    command += ["--out", str(out), "--epochs", str(args.epochs), "--batch", str(args.batch),
-                "--lr", str(args.lr), "--seed", str(seed), "--split-seed", str(split_seed),
-                "--widths", ",".join(map(str, args.widths)), "--negatives", str(args.negatives),
-                "--val", str(args.val), "--limit", str(args.limit), "--workers", "1",
-                "--clean", str(args.clean), "--ema", str(args.ema), "--save-keras"]
-    return command + (["--separable"] if args.separable else [])
-
-
-def train_members(args, split_seed: int, n_total: int) -> list[Path]:
-    """Train the --members nets in parallel, one process each (seeds seed, seed+1, ...).
-
-    A member already in --members-dir with a card of the same recipe and seed is reused.
-    """
-    import subprocess
-
-    folder = args.members_dir or args.out / "members"
-    running, outs = [], []
-    for i in range(args.members):
-        seed, out = args.seed + i, folder / f"seed{args.seed + i}"
-        outs.append(out)
-        command = member_command(args, seed, split_seed, out)
-        card, keras_file = out / "digits_cnn.json", out / "digits_cnn.keras"
-        if card.is_file() and keras_file.is_file():
-            want = member_card_keys(command, n_total)
-            have = {k: json.loads(card.read_text()).get(k) for k in MEMBER_KEYS}
-            if want == have:
-                print(f"member seed {seed}: reusing {out}", flush=True)
-                continue
-        out.mkdir(parents=True, exist_ok=True)
-        log = open(out.parent / f"seed{seed}.log", "w")  # noqa: SIM115 - closed below
-        print(f"member seed {seed}: training, log in {log.name}", flush=True)
-        running.append((subprocess.Popen([sys.executable, __file__, *command], stdout=log,
-                                         stderr=subprocess.STDOUT), log, seed))
-    for process, log, seed in running:
-        if process.wait() != 0:
-            raise SystemExit(f"member seed {seed} failed; see {log.name}")
-        log.close()
-    return outs
-
-
-def member_card_keys(command: list[str], n_total: int) -> dict:
-    """The MEMBER_KEYS of the card that `command` writes, without training (see main)."""
-    args = parse_args(command)
-    return {"seed": args.seed, "epochs": args.epochs, "batch": args.batch,
-            "architecture": architecture(args), "learning_rate": learning_rate(args),
-            "weights": weights_note(args),
-            "data": data_note(args, n_total)}
-
-
-def architecture(args) -> str:
-    return (f"{len(args.widths)} x (conv3x3 valid, BN, ReLU) with widths {list(args.widths)}"
-            + (", separable (depthwise + pointwise) after the first" if args.separable else "")
-            + ", maxpool after all but the last, dropout 0.3, dense softmax")
-
-
-def learning_rate(args) -> str:
-    return f"Adam, cosine decay from {args.lr}"
-
-
-def weights_note(args) -> str:
-    return f"exponential moving average, decay {args.ema} per batch" if args.ema else "as trained"
-
-
-def data_note(args, n_total: int) -> dict:
-    n_val = min(args.val, n_total // 5)
-    return {
-        "train": f"MNIST train, {n_total - n_val} images, augmented anew each epoch "
-                 f"({args.clean:.0%} lightly, the rest camera-like), plus "
-                 f"{args.negatives:.0%} generated not-a-digit crops",
-        "validation": f"{n_val} held-out MNIST train images (+{int(n_val * args.negatives)} "
-                      "negatives), not augmented",
-        "test": "MNIST test, 10000 images, each via livedigits.mnist.mnist_mask (2x "
-                "upscale, threshold 128) and normalize; 2000 generated negatives (other seed)",
-    }
-
-
-def ensemble_model(keras, args, folders: list[Path]):
-    """One Functional model that averages the members' softmax outputs."""
-    image = keras.Input((SIZE, SIZE, 1), name="image")
-    outputs = []
-    for i, folder in enumerate(folders):
-        trained = keras.models.load_model(folder / "digits_cnn.keras", compile=False)
-        member = build_model(keras, args.widths, args.separable, name=f"member{i}")
-        member.set_weights(trained.get_weights())
-        outputs.append(member(image))
-    probs = keras.layers.Average(name="probs")(outputs)
-    return keras.Model(image, probs, name="digits_cnn_ensemble")
+    return keras.Model(image, probs, name="digits_cnn")
 
 
 def ema_callback(keras, model, decay: float):
@@ -386,14 +289,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="not-a-digit crops per epoch, as a fraction of the digits")
     p.add_argument("--separable", action="store_true",
                    help="depthwise-separable convolutions after the first")
-    p.add_argument("--members", type=int, default=1,
-                   help="train this many nets (seeds --seed, --seed+1, ..., one process each, "
-                        "one validation split) and ship the average of their softmax")
-    p.add_argument("--members-dir", type=Path,
-                   help="where the members are trained (default OUT/members); a member already "
-                        "there with the same recipe and seed is reused")
-    p.add_argument("--save-keras", action="store_true",
-                   help="also save the trained Keras model (NAME.keras) into --out")
     p.add_argument("--clean", type=float, default=0.0,
                    help="share of the digits only lightly augmented (MNIST-like) each epoch")
     p.add_argument("--ema", type=float, default=0.0,
@@ -458,13 +353,10 @@ def main(argv=None) -> int:
     n_val = min(args.val, len(order) // 5)
     val_idx, train_idx = order[:n_val], order[n_val:]
     _images, _labels = data["x_train"], data["y_train"]
-    if args.members > 1:
-        folders = train_members(args, split_seed, len(order))
-    else:
-        # Fork the augmentation workers before TensorFlow starts its threads.
-        pool = mp.get_context("fork").Pool(args.workers)
-        pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0,
-                                                             clean=args.clean))
+    # Fork the augmentation workers before TensorFlow starts its threads.
+    pool = mp.get_context("fork").Pool(args.workers)
+    pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0,
+                                                     clean=args.clean))
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -479,24 +371,8 @@ def main(argv=None) -> int:
                                       _labels[train_idx])])
     y_val = np.concatenate([_labels[val_idx], np.full(n_val_neg, NOT_A_DIGIT)]).astype(np.int64)
 
-    if args.members > 1:
-        model = ensemble_model(keras, args, folders)
-        model.compile(metrics=["accuracy"], loss="sparse_categorical_crossentropy")
-        val_accuracy = model.evaluate(x_val, y_val, batch_size=1000, verbose=0,
-                                      return_dict=True)["accuracy"]
-        members = [{k: json.loads((f / "digits_cnn.json").read_text())[k]
-                    for k in ("seed", "final_validation_accuracy", "training_minutes")}
-                   for f in folders]
-        print(f"ensemble of {args.members}: {model.count_params()} parameters, "
-              f"val_accuracy {val_accuracy:.4f}; members {members}", flush=True)
-        chunk = epoch_jobs(train_idx, args.negatives, args.seed, 0, clean=args.clean)[0]
-        calibration = _make_chunk(chunk)[0][:500, :, :, None]
-    else:
-        model, val_accuracy, calibration = fit(args, keras, (x_val, y_val), pool, pending,
-                                               train_idx, started)
-    if args.save_keras:
-        args.out.mkdir(parents=True, exist_ok=True)
-        model.save(args.out / f"{args.name}.keras")
+    model, val_accuracy, calibration = fit(args, keras, (x_val, y_val), pool, pending,
+                                           train_idx, started)
 
     # The test set only now, for the final report.
     x_test = plain_inputs(data["x_test"])
@@ -554,11 +430,21 @@ def main(argv=None) -> int:
                              "keeping aspect, centre of mass at (14, 14) in 28x28"},
         "output": {"name": "probs", "shape": ["N", len(CLASSES)], "meaning": "softmax; class 10 "
                    "= not a digit"},
-        "architecture": (f"average of the softmax of {args.members} nets (seeds {args.seed}.."
-                         f"{args.seed + args.members - 1}), each: " if args.members > 1 else "")
-                        + architecture(args),
+        "architecture": f"{len(args.widths)} x (conv3x3 valid, BN, ReLU) with widths "
+                        f"{list(args.widths)}"
+                        + (", separable (depthwise + pointwise) after the first"
+                           if args.separable else "")
+                        + ", maxpool after all but the last, dropout 0.3, dense softmax",
         "parameters": int(model.count_params()),
-        "data": data_note(args, len(order)),
+        "data": {
+            "train": f"MNIST train, {len(train_idx)} images, augmented anew each epoch "
+                     f"({args.clean:.0%} lightly, the rest camera-like), plus "
+                     f"{args.negatives:.0%} generated not-a-digit crops",
+            "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
+                          "not augmented",
+            "test": "MNIST test, 10000 images, each via livedigits.mnist.mnist_mask (2x "
+                    "upscale, threshold 128) and normalize; 2000 generated negatives (other seed)",
+        },
         "augmentation": "elastic distortion, rotation +-15 deg, shear +-0.3, scale 1.2-3.5x with "
                         "+-15% aspect, blur and re-threshold at 25-60%, dilate (marker) or erode "
                         "(ballpoint), broken strokes; the light share (--clean): rotation +-8 deg, "
@@ -569,11 +455,11 @@ def main(argv=None) -> int:
                      "digits run together, textured noise",
         "epochs": args.epochs,
         "batch": args.batch,
-        "learning_rate": learning_rate(args),
-        "weights": weights_note(args),
+        "learning_rate": f"Adam, cosine decay from {args.lr}",
+        "weights": (f"exponential moving average, decay {args.ema} per batch" if args.ema
+                    else "as trained"),
         "seed": args.seed,
         **({"split_seed": split_seed} if split_seed != args.seed else {}),
-        **({"members": members} if args.members > 1 else {}),
         "final_validation_accuracy": round(float(val_accuracy), 5),
         "onnx_parity": {"max_abs_diff": max_diff, "argmax_equal": same_argmax},
         "fp32": report["fp32"],
