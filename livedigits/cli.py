@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
                         out.write(frame, overlay)
                 if window:
                     shown = (reader.mask(frame.image, tracker and tracker.ink_is_dark)[0]
-                             if window.show_mask else overlay)  # the polarity just read with
+                             if window.show_mask else overlay)  # the stream's polarity
                     if window.show(shown) == "quit":
                         break
                 last_index = frame.index

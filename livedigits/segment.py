@@ -172,9 +172,9 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
     ruled lines span the page, and even a digit filling the frame has a shorter bar.
     """
     height, width = mask.shape
-    length = max(25, width // 4)
-    if width < 4:
+    if width < 4:  # narrower than one squeezed column: no room for a line
         return mask
+    length = max(25, width // 4)
     # The opening runs on a copy squeezed 4x along x: a line stays a line, and the long kernel
     # (the cost of an opening grows with it) gets 4x shorter.
     squeezed = _squeeze_x4(mask)
@@ -206,7 +206,6 @@ def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
     runs = np.ascontiguousarray(mask[:, : width // 4 * 4]).view(np.uint32)
     count = ((runs & 0x01010101) * 0x01010101) >> 24  # the byte sum lands in the top byte
     return np.where(count >= 2, np.uint8(255), np.uint8(0))
-
 
 
 def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -186,8 +186,8 @@ def median_ms(samples: list[float]) -> float:
     return 1000 * statistics.median(samples)
 
 
-def timed(call: Callable[[], object], repeat: int, warmup: int = 2) -> float:
-    """Median milliseconds of `call`."""
+def durations(call: Callable[[], object], repeat: int, warmup: int = 2) -> list[float]:
+    """Seconds taken by each of `repeat` calls of `call`, after `warmup` untimed ones."""
     for _ in range(warmup):
         call()
     times = []
@@ -195,7 +195,12 @@ def timed(call: Callable[[], object], repeat: int, warmup: int = 2) -> float:
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
-    return median_ms(times)
+    return times
+
+
+def timed(call: Callable[[], object], repeat: int, warmup: int = 2) -> float:
+    """Median milliseconds of `call`."""
+    return median_ms(durations(call, repeat, warmup))
 
 
 @dataclass
@@ -243,11 +248,8 @@ def stream_ms(reader: Reader, frame: np.ndarray, repeat: int) -> tuple[float, fl
     """Median and mean ms of reader.read in a stream (one Tracker), where the ink polarity is
     decided on one frame in `polarity_every`. At least 3 such periods are timed."""
     tracker = Tracker()
-    times = []
-    for _ in range(max(repeat, 3 * tracker.settings.polarity_every)):
-        start = time.perf_counter()
-        reader.read(frame, tracker)
-        times.append(time.perf_counter() - start)
+    times = durations(lambda: reader.read(frame, tracker),
+                      max(repeat, 3 * tracker.settings.polarity_every), warmup=0)
     return median_ms(times), 1000 * statistics.fmean(times)
 
 
