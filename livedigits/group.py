@@ -23,6 +23,8 @@ def lines_of(digits: list[Digit]) -> list[list[Digit]]:
         bottom = top + height
         best, most = -1, 0.0
         for i, (line_top, line_bottom, line_height) in enumerate(ends):
+            if line_top >= bottom or line_bottom <= top:
+                continue  # no vertical overlap: most lines, for most digits
             overlap = (min(bottom, line_bottom) - max(top, line_top)) / max(1, min(height,
                                                                                   line_height))
             if overlap > most:

@@ -159,7 +159,8 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     following[starts + lengths - 1] = starts
     nxt = points[following]
     cross = points[:, 0] * nxt[:, 1] - nxt[:, 0] * points[:, 1]
-    steps = np.abs(nxt - points).max(axis=1)
+    step = np.abs(nxt - points)
+    steps = np.maximum(step[:, 0], step[:, 1])  # (a reduction over axis 1 of 2 is 3x slower)
     area = np.abs(np.add.reduceat(cross, starts)) / 2
     filled = area + np.add.reduceat(steps, starts) / 2 + 1
     return contours, boxes, filled.astype(np.float32)
@@ -230,7 +231,8 @@ class Candidates:
 
 
 def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
-    """Group ids so pieces of one digit (a 5's detached bar, a broken 4) become one candidate.
+    """Group ids 0..G-1 so pieces of one digit (a 5's detached bar, a broken 4) become one
+    candidate.
 
     A piece merges with a larger one when it is much shorter and sits just above or below it
     (overlapping in x by half its width), or when its box lies mostly inside the larger box.
@@ -252,11 +254,15 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
     near = (stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall)
     np.fill_diagonal(near, False)
-    for i, j in zip(*np.nonzero(np.triu(near)), strict=True):
+    first, second = np.nonzero(near)  # `near` is symmetric: each pair once, i < j
+    pairs = first < second
+    if not pairs.any():  # nothing to merge, the usual case: ids are already 0..n-1
+        return group
+    for i, j in zip(first[pairs].tolist(), second[pairs].tolist(), strict=True):
         gi, gj = group[i], group[j]
         if gi != gj:
             group[group == gj] = gi
-    return group
+    return np.unique(group, return_inverse=True)[1]
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> Candidates:
@@ -274,7 +280,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
     stats, filled = shape_boxes[keep], filled[keep]
 
     # Union boxes and filled area of each group, vectorized: no Python loop over pieces.
-    _, group = np.unique(_merge_pieces(stats), return_inverse=True)
+    group = _merge_pieces(stats)
     n = group.max() + 1 if len(group) else 0
     x0 = np.full(n, np.iinfo(np.int32).max, np.int32)
     y0 = x0.copy()

@@ -103,17 +103,19 @@ class Tracker:
         unmatched[new] = False
         fresh = np.flatnonzero(unmatched)  # (np.setdiff1d costs 10x more)
         n = len(fresh)
-        self.boxes = np.concatenate([self.boxes, detections.boxes[fresh]])
-        self.probs = np.concatenate([self.probs, detections.probs[fresh]])
-        self.ids = np.concatenate([self.ids, self.next_id + np.arange(n)])
-        self.hits = np.concatenate([self.hits, np.ones(n, np.int32)])
-        self.misses = np.concatenate([self.misses, np.zeros(n, np.int32)])
-        self.labels = np.concatenate([self.labels, np.full(n, HIDDEN)])
-        self.next_id += n
+        if n:  # (in a steady scene most frames bring no new track: no copies then)
+            self.boxes = np.concatenate([self.boxes, detections.boxes[fresh]])
+            self.probs = np.concatenate([self.probs, detections.probs[fresh]])
+            self.ids = np.concatenate([self.ids, self.next_id + np.arange(n)])
+            self.hits = np.concatenate([self.hits, np.ones(n, np.int32)])
+            self.misses = np.concatenate([self.misses, np.zeros(n, np.int32)])
+            self.labels = np.concatenate([self.labels, np.full(n, HIDDEN)])
+            self.next_id += n
 
         alive = self.misses <= s.max_misses
-        for name in ("boxes", "probs", "ids", "hits", "misses", "labels"):
-            setattr(self, name, getattr(self, name)[alive])
+        if not alive.all():
+            for name in ("boxes", "probs", "ids", "hits", "misses", "labels"):
+                setattr(self, name, getattr(self, name)[alive])
         self.labels = self._relabel(min_confidence)
         shown = np.flatnonzero((self.hits >= s.min_hits) & (self.labels != HIDDEN))
         labels = self.labels[shown]
