@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import re
 import socketserver
+import statistics
 import threading
 import time
 from typing import ClassVar
@@ -63,7 +64,11 @@ def test_slow_reader_gets_the_newest_frame_and_frames_are_dropped_not_queued():
             behind.append(device.delivered - int(frame.image[0, 0, 0]))
             taken.append(frame.index)
             time.sleep(0.1)  # a reader at 10 fps behind a 30 fps camera
-    assert max(behind) <= 1, behind  # the frame taken is the newest, or the one before it
+    # The frame taken is the newest, or the one before it (the device counts a frame before the
+    # capture thread has stored it). Under load, the reader may be paused between taking a
+    # frame and looking at the device's count, hence the max of 3; a queue, even of 2 frames,
+    # would put the median at 2 or more.
+    assert statistics.median(behind) <= 1 and max(behind) <= 3, behind
     assert source.dropped >= len(taken)  # about two of every three frames were never read
     assert taken == sorted(set(taken))
     assert device.released and not source._thread.is_alive()
