@@ -531,13 +531,14 @@ def content_region(size: Size) -> Box:
     return (mx, my, size[0] - 2 * mx, size[1] - 2 * my)
 
 
-def frame_plan(count: int) -> list[tuple[Size, str]]:
-    """Fixed slots for the special stills, so every seed has an empty frame and chalkboards."""
+def frame_plan(count: int, small: bool = False) -> list[tuple[Size, str]]:
+    """Fixed slots for the special stills, so every seed has an empty frame and chalkboards.
+    Every fifth still is 640x480, or every still with `small`."""
     kinds = ["paper"] * count
     for k, kind in ((0.9, "chalk"), (0.6, "chalk"), (0.3, "empty")):
         if count >= 4:
             kinds[int(k * count)] = kind
-    return [(SMALL if i % 5 == 2 else FULL, kind) for i, kind in enumerate(kinds)]
+    return [(SMALL if small or i % 5 == 2 else FULL, kind) for i, kind in enumerate(kinds)]
 
 
 def sheet(size: Size, kind: str, counts: tuple[int, int], pool: TestDigits,
@@ -639,6 +640,11 @@ def write_readme(out: Path, command: str, stills: list[dict], video: list[dict],
     n_digits = sum(len(r["digits"]) for r in stills)
     n_numbers = sum(len(r["numbers"]) for r in stills)
     width, height = VIDEO_SIZE
+    sizes = ("640x480 (digits 22-60 px tall)," if args.small
+             else "1280x720 (digits 30-90 px tall) and 640x480\n  (22-60 px),")
+    stills_line = (f"- `frames/frame_*.jpg`: {len(stills)} stills, {sizes} with {n_numbers} "
+                   f"numbers and {n_digits} digits; one has no digits at all, and\n  some are "
+                   "chalkboards.")
     video_lines = "- no video (`--video-seconds 0`).\n"
     if video:
         video_lines = (
@@ -658,9 +664,7 @@ The digits are **MNIST test-set digits** (never the training set), composed onto
 chalkboard with texture, ruled lines, shadows, a mild perspective warp, stray pen marks and
 printed letters (not digits, so not in the ground truth), then blurred, noised and JPEG-compressed.
 
-- `frames/frame_*.jpg`: {len(stills)} stills, 1280x720 (digits 30-90 px tall) and 640x480
-  (22-60 px), with {n_numbers} numbers and {n_digits} digits; one has no digits at all, and
-  some are chalkboards.
+{stills_line}
 - `frames.jsonl`: their ground truth, one line per frame in the reader's output shape.
 {video_lines}
 Boxes are the tight box of each digit's ink (coverage > 0.5) after the perspective warp.
@@ -677,6 +681,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=16, help="number of stills")
     parser.add_argument("--video-seconds", type=float, default=8.0, help="video length")
     parser.add_argument("--fps", type=float, default=15.0, help="video frame rate")
+    parser.add_argument("--small", action="store_true",
+                        help="every still 640x480, as a VGA camera sees the page (default: 1 in 5)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -689,7 +695,7 @@ def main(argv: list[str] | None = None) -> None:
 
     width = max(2, len(str(args.frames - 1)))
     stills = []
-    for index, (size, kind) in enumerate(frame_plan(args.frames)):
+    for index, (size, kind) in enumerate(frame_plan(args.frames, args.small)):
         image, numbers, warp = make_still(index, size, kind, pool, args.seed)
         name = f"frame_{index:0{width}d}.jpg"
         cv2.imwrite(str(frames_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, STILL_QUALITY])
@@ -704,7 +710,8 @@ def main(argv: list[str] | None = None) -> None:
     out = "samples" if args.out == REPO / "samples" else args.out  # as typed, but the default
     command = (f"python tools/make_samples.py --data ../shared/data/mnist --out {out}"
                f" --seed {args.seed} --frames {args.frames}"
-               f" --video-seconds {args.video_seconds:g} --fps {args.fps:g}")
+               f" --video-seconds {args.video_seconds:g} --fps {args.fps:g}"
+               + (" --small" if args.small else ""))
     write_readme(args.out, command, stills, video, args)
     counts = [len(r["digits"]) for r in stills]
     print(f"{len(stills)} stills, {sum(counts)} digits (per frame {counts}); "
