@@ -160,7 +160,7 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     nxt = points[following]
     cross = points[:, 0] * nxt[:, 1] - nxt[:, 0] * points[:, 1]
     step = np.abs(nxt - points)
-    steps = np.maximum(step[:, 0], step[:, 1])  # (a reduction over axis 1 of 2 is 3x slower)
+    steps = np.maximum(step[:, 0], step[:, 1])  # .max(axis=1) over 2 columns: 12x slower
     area = np.abs(np.add.reduceat(cross, starts)) / 2
     filled = area + np.add.reduceat(steps, starts) / 2 + 1
     return contours, boxes, filled.astype(np.float32)
