@@ -36,10 +36,11 @@ def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
     x, y = overlaps(a, b)
     inter = np.clip(x, 0, None) * np.clip(y, 0, None)
-    area_a = np.prod(np.asarray(a, np.float32).reshape(-1, 4)[:, 2:], axis=1)
-    area_b = np.prod(np.asarray(b, np.float32).reshape(-1, 4)[:, 2:], axis=1)
+    area_a, area_b = a[:, 2] * a[:, 3], b[:, 2] * b[:, 3]
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 

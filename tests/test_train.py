@@ -20,7 +20,6 @@ def test_training_smoke_run_exports_a_model_with_the_contract(tmp_path):
          "--out", str(out), "--epochs", "1", "--val", "200", "--workers", "1", "--seed", "1"],
         capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "parity onnxruntime vs keras" in result.stdout
 
     from livedigits.classify import Classifier
 
@@ -43,4 +42,3 @@ def test_no_data_and_no_network_gives_a_clear_message():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=300)
     assert result.returncode != 0 and "--data" in result.stderr
-

@@ -98,27 +98,6 @@ def augment_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
-def clean_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One MNIST image -> an MNIST-like mask: a mild affine, then the reference mask step.
-
-    Rotation +-8 deg, shear +-0.15, scale 0.9-1.1 per axis on the 28x28 image, then
-    :func:`mnist_mask` with a 2-4x upscale and a threshold of 96-160: the clean scans the
-    camera-like :func:`augment_digit` leaves out.
-    """
-    angle = np.deg2rad(rng.uniform(-8, 8))
-    shear = rng.uniform(-0.15, 0.15)
-    sx, sy = rng.uniform(0.9, 1.1), rng.uniform(0.9, 1.1)
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    linear = rot @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([sx, sy])
-    h, w = image.shape
-    side = max(h, w) + 8
-    centre_in, centre_out = np.array([w / 2, h / 2]), np.array([side / 2, side / 2])
-    matrix = np.hstack([linear, (centre_out - linear @ centre_in)[:, None]]).astype(np.float32)
-    gray = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
-    mask = mnist_mask(gray, upscale=int(rng.integers(2, 5)), threshold=int(rng.integers(96, 161)))
-    return mask if mask.any() else mnist_mask(image)
-
-
 # ---------------------------------------------------------------- negatives: not a digit
 
 

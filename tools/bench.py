@@ -42,7 +42,7 @@ from livedigits.normalize import normalize_batch
 from livedigits.reader import decide
 from livedigits.segment import find_candidates
 from livedigits.sources import LiveSource, Replay
-from livedigits.track import Tracker
+from livedigits.track import Tracker, TrackerSettings
 from livedigits.types import Detections
 
 REPO = Path(__file__).resolve().parents[1]
@@ -452,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
             "candidates: time (candidates classified, cap 100). numbers: decide + group. "
             "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
             f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
-            "reads a camera or video: the ink polarity is decided on one frame in 10.", "",
+            "reads a camera or video: the ink polarity is decided on one frame in "
+            f"{TrackerSettings().polarity_every}.", "",
             *stage_table(rows), "",
             "Share of placed digits read right in order (threads 1): " + ", ".join(accuracy)
             + ".", "",

@@ -30,11 +30,11 @@ import cv2
 import numpy as np
 
 from livedigits import Reader, Reading, Tracker, render
-from livedigits.group import group
 from livedigits.metrics import Score, read_jsonl, score, sequence_accuracy, write_jsonl
-from livedigits.reader import MAX_SIDE, decide
+from livedigits.reader import MAX_SIDE
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source
+from livedigits.track import NO_SMOOTHING
 
 REPO = Path(__file__).resolve().parents[1]
 HEIGHT_BINS = (0, 16, 24, 32, 48, 64)  # lower edges, px of the true box in the source frame
@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="annotated pictures of the N worst frames per set (default 3)")
     p.add_argument("--steady", type=Path, nargs="*", metavar="VIDEO",
                    help="videos of an unchanging sheet to measure label flicker on "
-                   "(default: the samples' video)")
+                   "(default: the samples' videos; the flag alone: none)")
     return p.parse_args(argv)
 
 
@@ -154,14 +154,14 @@ def combined(name: str, results: list[BoxedResult]) -> BoxedResult:
                        sum(r.seconds for r in results), truths, predictions)
 
 
-def boxed_sets(samples: Path, prefix: str = "") -> list[tuple[str, Path, Path]]:
-    """(name, source, truth) of the sample sets present."""
-    sets = [(prefix + "frames", samples / "frames", samples / "frames.jsonl"),
-            (prefix + "video", samples / "video.mp4", samples / "video.jsonl")]
+def boxed_sets(samples: Path) -> list[tuple[str, Path, Path]]:
+    """(kind, source, truth) of the sample sets present: kind "frames" or "video"."""
+    sets = [("frames", samples / "frames", samples / "frames.jsonl"),
+            ("video", samples / "video.mp4", samples / "video.jsonl")]
     found = [s for s in sets if s[1].exists() and s[2].is_file()]
-    for name, source, truth in sets:
-        if (name, source, truth) not in found:
-            print(f"evaluate: no {source.name} + {truth.name} in {samples}, {name} skipped",
+    for kind, source, truth in sets:
+        if (kind, source, truth) not in found:
+            print(f"evaluate: no {source.name} + {truth.name} in {samples}, {kind} skipped",
                   file=sys.stderr)
     return found
 
@@ -357,29 +357,27 @@ class SteadyRow:
     f1: dict[str, float | None]  # F1 of digits read right, when the video has ground truth
 
 
-def evaluate_steady(reader: Reader, video: Path) -> SteadyRow:
-    """How often the whole number string changes on a video, per frame and with tracking.
+def evaluate_steady(reader: Reader, name: str, video: Path) -> SteadyRow:
+    """How often the whole number string changes on a video, as the command reads it with
+    `--no-smooth` (a Tracker that keeps ids only) and by default (a smoothing Tracker).
 
-    The string of the first frame counts as a change from nothing only when smoothing delays
-    it: a tracked digit appears after a few frames, so that first change is part of the cost.
+    The video is read once per mode, frame by frame. The first frame's string counts as a
+    change from nothing in both.
     """
-    with open_source(str(video)) as source:
-        fps = source.fps
-        frames = [(frame, reader.detect(frame.image)) for frame in source]
     truth_path = video.with_suffix(".jsonl")
     truth = read_jsonl(truth_path) if truth_path.is_file() else None
-    changes, f1 = {}, {}
-    for name, tracker in (("raw", None), ("smoothed", Tracker())):
+    changes, f1, seconds = {}, {}, 0.0
+    for mode, tracker in (("raw", Tracker(NO_SMOOTHING)), ("smoothed", Tracker())):
         texts, records = [""], []
-        for frame, detections in frames:
-            digits = (decide(detections, reader.min_confidence) if tracker is None
-                      else tracker.update(detections, reader.min_confidence))
-            reading = Reading(*group(digits))
-            texts.append(" ".join(n.text for n in reading.numbers))
-            records.append(record(frame, reading))
-        changes[name] = sum(a != b for a, b in itertools.pairwise(texts))
-        f1[name] = score(truth, records).f1 if truth else None
-    return SteadyRow(f"{video.parent.name}/{video.name}", len(frames) / fps, changes, f1)
+        with open_source(str(video)) as source:
+            for frame in source:
+                reading = reader.read(frame.image, tracker)
+                texts.append(" ".join(n.text for n in reading.numbers))
+                records.append(record(frame, reading))
+            seconds = len(records) / source.fps
+        changes[mode] = sum(a != b for a, b in itertools.pairwise(texts))
+        f1[mode] = score(truth, records).f1 if truth else None
+    return SteadyRow(name, seconds, changes, f1)
 
 
 def steady_section(rows: list[SteadyRow]) -> list[str]:
@@ -409,24 +407,25 @@ def set_names(folders: list[Path]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cv2.setNumThreads(1)  # as the report says, and as the command's default --threads 1 does
     reader = Reader(model=args.model, threads=1, min_confidence=args.min_confidence)
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("fail_*.png"):
         old.unlink()
 
-    boxed, pictures = [], {}
+    boxed, pictures, by_kind = [], {}, {}
     several = len(args.samples) > 1
-    for folder, set_name in zip(args.samples, set_names(args.samples), strict=True):
-        for name, source, truth in boxed_sets(folder, f"{set_name}-" if several else ""):
+    names = set_names(args.samples)
+    for folder, set_name in zip(args.samples, names, strict=True):
+        for kind, source, truth in boxed_sets(folder):
+            name = f"{set_name}-{kind}" if several else kind
             result = evaluate_boxed(reader, name, source, read_jsonl(truth), args.failures,
                                     args.out)
             boxed.append(result)
+            by_kind.setdefault(kind, []).append(result)
             pictures[name] = save_failures(args.out, name, result.worst)
-    if several:
-        for kind in ("frames", "video"):
-            results = [r for r in boxed if r.name.endswith(f"-{kind}")]
-            if len(results) > 1:
-                boxed.append(combined(f"all {kind}", results))
+    boxed += [combined(f"all {kind}", results) for kind, results in by_kind.items()
+              if len(results) > 1]
 
     photos, photo_note = None, ""
     if str(args.photos).lower() == "none":
@@ -437,9 +436,10 @@ def main(argv: list[str] | None = None) -> int:
         photos = evaluate_photos(reader, args.photos, args.failures)
         pictures["photos"] = save_failures(args.out, "photos", photos[1])
 
-    videos = (args.steady if args.steady is not None
-              else [folder / "video.mp4" for folder in args.samples])
-    steady = [evaluate_steady(reader, v) for v in videos if v.is_file()]
+    videos = ([(f"{v.parent.name}/{v.name}", v) for v in args.steady] if args.steady is not None
+              else [(f"{name}/video.mp4", folder / "video.mp4")
+                    for folder, name in zip(args.samples, names, strict=True)])
+    steady = [evaluate_steady(reader, name, v) for name, v in videos if v.is_file()]
     text = report(args, reader, boxed, photos, photo_note, pictures, steady)
     (args.out / "report.md").write_text(text, encoding="utf-8")
     print(text)

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from augment import NOT_A_DIGIT, augment_digit, clean_digit, make_negative
+from augment import NOT_A_DIGIT, augment_digit, make_negative
 
 from livedigits.mnist import load_mnist, mnist_mask
 from livedigits.normalize import SIZE, normalize
@@ -45,31 +45,23 @@ _images: np.ndarray | None = None
 _labels: np.ndarray | None = None
 
 
-def _make_chunk(job: tuple[tuple[int, ...], np.ndarray, int, float]
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Augment and normalize the digits at `indices` plus `n_neg` negatives, reproducibly.
-
-    A share `clean` of the digits is only lightly augmented (MNIST-like), the rest camera-like.
-    """
-    seed, indices, n_neg, clean = job
+def _make_chunk(job: tuple[tuple[int, ...], np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Augment and normalize the digits at `indices` plus `n_neg` negatives, reproducibly."""
+    seed, indices, n_neg = job
     rng = np.random.default_rng(seed)
     x = np.empty((len(indices) + n_neg, SIZE, SIZE), np.float32)
     for i, k in enumerate(indices):
-        if clean and rng.random() < clean:
-            x[i] = normalize(clean_digit(_images[k], rng))
-        else:
-            x[i] = normalize(augment_digit(_images[k], rng))
+        x[i] = normalize(augment_digit(_images[k], rng))
     for i in range(len(indices), len(x)):
         x[i] = normalize(make_negative(rng, _images, _labels))
     y = np.concatenate([_labels[indices], np.full(n_neg, NOT_A_DIGIT)]).astype(np.int64)
     return x, y
 
 
-def epoch_jobs(indices: np.ndarray, neg_fraction: float, seed: int, epoch: int, chunks: int = 64,
-               clean: float = 0.0):
+def epoch_jobs(indices: np.ndarray, neg_fraction: float, seed: int, epoch: int, chunks: int = 64):
     parts = np.array_split(indices, chunks)
     n_neg = round(len(indices) * neg_fraction / chunks)
-    return [((seed, epoch, c), p, n_neg, clean) for c, p in enumerate(parts)]
+    return [((seed, epoch, c), p, n_neg) for c, p in enumerate(parts)]
 
 
 def gather(results) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +82,8 @@ def negatives(count: int, seed: int, images: np.ndarray, labels: np.ndarray) -> 
 
 
 def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False):
-    """Three valid 3x3 conv-BN-ReLU blocks: small enough for ~1 ms per batch of 32 on one core.
+    """Valid 3x3 conv-BN-ReLU blocks, one per width (default three): small enough for ~1 ms per
+    batch of 32 on one core.
 
     separable: depthwise-separable convolutions after the first (wider layers for the same time).
     """
@@ -109,37 +102,6 @@ def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False
     probs = layers.Dense(len(CLASSES), activation="softmax", name="probs")(x)
     # Functional, not Sequential: tf2onnx 1.17 from_keras fails on a Sequential model.
     return keras.Model(image, probs, name="digits_cnn")
-
-
-def ema_callback(keras, model, decay: float):
-    """Keep an exponential moving average of the trainable weights, updated after every batch.
-
-    ``swap()`` exchanges the live and the averaged weights (for validation and export). The
-    BatchNormalization moving statistics are not trainable and stay as they are.
-    """
-    import tensorflow as tf
-
-    weights = [w.value for w in model.trainable_weights]
-    shadow = [tf.Variable(w, trainable=False) for w in weights]
-
-    @tf.function
-    def update():
-        for s, w in zip(shadow, weights, strict=True):
-            s.assign(decay * s + (1.0 - decay) * w)
-
-    def swap():
-        for s, w in zip(shadow, weights, strict=True):
-            live = tf.identity(w)
-            w.assign(s)
-            s.assign(live)
-
-    class EMA(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            update()
-
-    callback = EMA()
-    callback.swap = swap
-    return callback
 
 
 def export_onnx(model, path: Path) -> None:
@@ -281,19 +243,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split-seed", type=int, help="seed of the validation split and of the "
-                   "validation and test negatives (default: --seed)")
     p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")),
                    default=WIDTHS, help="conv channels, comma-separated (default 16,48,96)")
     p.add_argument("--negatives", type=float, default=0.12,
                    help="not-a-digit crops per epoch, as a fraction of the digits")
     p.add_argument("--separable", action="store_true",
                    help="depthwise-separable convolutions after the first")
-    p.add_argument("--clean", type=float, default=0.0,
-                   help="share of the digits only lightly augmented (MNIST-like) each epoch")
-    p.add_argument("--ema", type=float, default=0.0,
-                   help="decay of an exponential moving average of the weights, updated every "
-                        "batch and used for validation and export (0: off)")
     p.add_argument("--val", type=int, default=5000, help="training images held out for validation")
     p.add_argument("--limit", type=int, default=0, help="use only this many training images")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -302,43 +257,29 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def fit(args, keras, validation, pool, pending, train_idx, started):
-    """Train one net, a fit call per epoch on fresh augmented data made while the last trains.
+    """Train the net, a fit call per epoch on fresh augmented data that `pool` makes while the
+    last epoch trains (`pending`: the first epoch's, started before TensorFlow was imported).
 
     Returns the model, its last validation accuracy and 500 training crops for calibration.
     """
-    x_val, y_val = validation
     model = build_model(keras, args.widths, args.separable)
     steps = args.epochs * -(-int(len(train_idx) * (1 + args.negatives)) // args.batch)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     print(f"{model.count_params()} parameters; {len(train_idx)} training digits, "
-          f"{len(x_val)} validation crops", flush=True)
-    ema = ema_callback(keras, model, args.ema) if args.ema else None
-    val_accuracy = None
-
+          f"{len(validation[0])} validation crops", flush=True)
     for epoch in range(args.epochs):
         x, y = gather(pending.get())
         if epoch + 1 < args.epochs:  # make the next epoch's data while this one trains
-            jobs = epoch_jobs(train_idx, args.negatives, args.seed, epoch + 1, clean=args.clean)
-            pending = pool.map_async(_make_chunk, jobs)
+            pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives,
+                                                             args.seed, epoch + 1))
         shuffle = np.random.default_rng((args.seed, epoch)).permutation(len(x))
         history = model.fit(x[shuffle], y[shuffle], batch_size=args.batch, epochs=epoch + 1,
-                            initial_epoch=epoch, validation_data=(x_val, y_val), verbose=2,
-                            callbacks=[ema] if ema else None)
-        val_accuracy = history.history["val_accuracy"][-1]
-        if ema:  # validate the averaged weights; keep them after the last epoch
-            ema.swap()
-            val_accuracy = model.evaluate(x_val, y_val, batch_size=1000, verbose=0,
-                                          return_dict=True)["accuracy"]
-            print(f"EMA val_accuracy: {val_accuracy:.4f}", flush=True)
-            if epoch + 1 < args.epochs:
-                ema.swap()
+                            initial_epoch=epoch, validation_data=validation, verbose=2)
         print(f"epoch {epoch + 1}/{args.epochs} done at {(time.time() - started) / 60:.1f} min",
               flush=True)
-    calibration = x[:500]
-    pool.close()
-    return model, val_accuracy, calibration
+    return model, history.history["val_accuracy"][-1], x[:500]
 
 
 def main(argv=None) -> int:
@@ -346,8 +287,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
     data = load_data(args.data)
-    split_seed = args.seed if args.split_seed is None else args.split_seed
-    order = np.random.default_rng(split_seed).permutation(len(data["x_train"]))
+    order = np.random.default_rng(args.seed).permutation(len(data["x_train"]))
     if args.limit:
         order = order[: args.limit]
     n_val = min(args.val, len(order) // 5)
@@ -355,8 +295,7 @@ def main(argv=None) -> int:
     _images, _labels = data["x_train"], data["y_train"]
     # Fork the augmentation workers before TensorFlow starts its threads.
     pool = mp.get_context("fork").Pool(args.workers)
-    pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0,
-                                                     clean=args.clean))
+    pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0))
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -367,17 +306,18 @@ def main(argv=None) -> int:
 
     n_val_neg = int(n_val * args.negatives)
     x_val = np.concatenate([plain_inputs(_images[val_idx]),
-                            negatives(n_val_neg, split_seed + 1, _images[train_idx],
+                            negatives(n_val_neg, args.seed + 1, _images[train_idx],
                                       _labels[train_idx])])
     y_val = np.concatenate([_labels[val_idx], np.full(n_val_neg, NOT_A_DIGIT)]).astype(np.int64)
 
     model, val_accuracy, calibration = fit(args, keras, (x_val, y_val), pool, pending,
                                            train_idx, started)
+    pool.close()
 
     # The test set only now, for the final report.
     x_test = plain_inputs(data["x_test"])
     y_test = data["y_test"].astype(np.int64)
-    x_neg = negatives(2000, split_seed + 2, _images[train_idx], _labels[train_idx])
+    x_neg = negatives(2000, args.seed + 2, _images[train_idx], _labels[train_idx])
 
     args.out.mkdir(parents=True, exist_ok=True)
     fp32, int8 = args.out / f"{args.name}.onnx", args.out / f"{args.name}_int8.onnx"
@@ -438,7 +378,7 @@ def main(argv=None) -> int:
         "parameters": int(model.count_params()),
         "data": {
             "train": f"MNIST train, {len(train_idx)} images, augmented anew each epoch "
-                     f"({args.clean:.0%} lightly, the rest camera-like), plus "
+                     f"to look like camera crops, plus "
                      f"{args.negatives:.0%} generated not-a-digit crops",
             "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
                           "not augmented",
@@ -447,19 +387,14 @@ def main(argv=None) -> int:
         },
         "augmentation": "elastic distortion, rotation +-15 deg, shear +-0.3, scale 1.2-3.5x with "
                         "+-15% aspect, blur and re-threshold at 25-60%, dilate (marker) or erode "
-                        "(ballpoint), broken strokes; the light share (--clean): rotation +-8 deg, "
-                        "shear +-0.15, scale 0.9-1.1, mnist_mask with 2-4x upscale and threshold "
-                        "96-160",
+                        "(ballpoint), broken strokes",
         "negatives": "specks, near-horizontal lines and ruled-line pieces, paper edges, open "
                      "rings, OpenCV-font letters and symbols, left halves of round digits, two "
                      "digits run together, textured noise",
         "epochs": args.epochs,
         "batch": args.batch,
         "learning_rate": f"Adam, cosine decay from {args.lr}",
-        "weights": (f"exponential moving average, decay {args.ema} per batch" if args.ema
-                    else "as trained"),
         "seed": args.seed,
-        **({"split_seed": split_seed} if split_seed != args.seed else {}),
         "final_validation_accuracy": round(float(val_accuracy), 5),
         "onnx_parity": {"max_abs_diff": max_diff, "argmax_equal": same_argmax},
         "fp32": report["fp32"],
