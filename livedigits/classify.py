@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .normalize import CHANNELS, SIZE
+
 NOT_A_DIGIT = 10
 CLASSES = 11
 MODEL_NAME = "digits_cnn.onnx"
@@ -15,7 +17,7 @@ INT8_MODEL_NAME = "digits_cnn_int8.onnx"
 
 
 class ModelError(ValueError):
-    """The model file is missing, unreadable or does not take (N, 28, 28, 1) -> (N, 11)."""
+    """The model file is missing, unreadable or does not take (N, 28, 28, 2) -> (N, 11)."""
 
 
 def default_model(int8: bool = False) -> Path:
@@ -50,17 +52,21 @@ class Classifier:
             raise ModelError(f"cannot load model {path}: {reason}") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         shape = inputs[0].shape if len(inputs) == 1 else None
-        if (shape is None or len(shape) != 4 or list(shape[1:]) != [28, 28, 1]
+        expected = f"(N, {SIZE}, {SIZE}, {CHANNELS}) float32 -> (N, {CLASSES})"
+        if shape is not None and list(shape[1:]) == [SIZE, SIZE, 1]:
+            raise ModelError(f"{path}: a model of the old contract (one channel, the mask only); "
+                             f"this livedigits needs {expected}: the mask and the grey picture. "
+                             "Retrain it with tools/train.py or use the shipped model.")
+        if (shape is None or len(shape) != 4 or list(shape[1:]) != [SIZE, SIZE, CHANNELS]
                 or inputs[0].type != "tensor(float)" or outputs[0].shape[-1] != CLASSES):
             got = ", ".join(f"{i.name}{i.shape}" for i in inputs)
-            raise ModelError(f"{path}: expected input (N, 28, 28, 1) float32 and {CLASSES} "
-                             f"outputs, got {got} -> {outputs[0].shape}")
+            raise ModelError(f"{path}: expected {expected}, got {got} -> {outputs[0].shape}")
         self.path = path
         self.input_name = inputs[0].name
         self.output_name = outputs[0].name
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 28, 28, 1) float32 -> (N, 11) probabilities; no model call for an empty batch."""
+        """(N, 28, 28, 2) float32 -> (N, 11) probabilities; no model call for an empty batch."""
         if len(batch) == 0:
             return np.zeros((0, CLASSES), np.float32)
         return self.session.run([self.output_name], {self.input_name: batch})[0]

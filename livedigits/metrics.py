@@ -116,3 +116,18 @@ def sequence_accuracy(truth: str, read: str) -> float:
         for j, cb in enumerate(b, 1):
             prev_diag, row[j] = row[j], prev_diag + 1 if ca == cb else max(row[j], row[j - 1])
     return row[-1] / len(a)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev_diag, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev_diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev_diag + (ca != cb))
+    return row[-1]
+
+
+def bag_overlap(truth: str, read: str) -> int:
+    """Digits common to both strings as multisets, whatever their order."""
+    return sum(min(truth.count(d), read.count(d)) for d in "0123456789")

@@ -1,8 +1,16 @@
-"""Turn the binary mask of one candidate into the model input, the way MNIST digits are made.
+"""Turn one candidate into the model input: its mask the way MNIST digits are made, and the grey
+picture around it.
 
-MNIST digits sit in a 20x20 box (aspect ratio kept) centred by centre of mass in a 28x28 field,
-white ink on black. Training, evaluation and the reader all call :func:`normalize`, so the model
-sees at run time exactly what it was trained on.
+Channel 0 is the candidate's binary mask as MNIST digits are made: deskewed, fitted into a 20x20
+box (aspect ratio kept), centred by centre of mass in a 28x28 field, white ink on black.
+Channel 1 is the grey frame under the same deskew, fit and shift, so it lines up with channel 0,
+but it also shows the 4-pixel margin of the field around the digit and every grey level: a
+pen stroke on clean paper, a streak of wood grain and the edge of a sheet are one picture in
+channel 0 and three in channel 1. It is contrast-normalized per candidate: (grey - background) /
+(ink - background), so the ink is about 1 and the paper about 0 whatever the light and polarity.
+
+Training, evaluation and the reader all call :func:`normalize_batch`, so the model sees at run
+time exactly what it was trained on.
 """
 
 from __future__ import annotations
@@ -15,11 +23,14 @@ import numpy as np
 
 SIZE = 28  # model input side
 BOX = 20  # the digit's longer side inside the 28x28 field
+CHANNELS = 2  # the mask, the grey picture
 MAX_SKEW = 1.0  # 45 degrees; beyond that the "slant" is a shape, not handwriting
+MIN_CONTRAST = 8.0  # grey levels: a fainter candidate is stretched no further than this
+CONTEXT_RANGE = (-1.0, 2.0)  # channel 1 is clipped here: texture darker than paper, blacker ink
 
 
-def deskew(ink: np.ndarray) -> np.ndarray:
-    """Shear `ink` (uint8, 0/255) so that its second-order moment skew mu11/mu02 becomes 0.
+def _deskew_matrix(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """The 2x3 shear that makes `ink`'s moment skew mu11/mu02 zero, and the pad it adds per side.
 
     The shear pivots on the centre of mass, and the canvas grows so no ink is cut off.
     """
@@ -27,18 +38,25 @@ def deskew(ink: np.ndarray) -> np.ndarray:
     # faster here than binaryImage=True.
     m = cv2.moments(ink)
     if m["m00"] == 0 or m["mu02"] < 255e-2:
-        return ink
+        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32), 0
     skew = min(max(m["mu11"] / m["mu02"], -MAX_SKEW), MAX_SKEW)
-    h, w = ink.shape
-    pad = math.ceil(abs(skew) * h / 2) + 1
+    pad = math.ceil(abs(skew) * ink.shape[0] / 2) + 1
     cy = m["m01"] / m["m00"]
     # x' = x - skew * (y - cy): rows below the centre move left when the digit leans right.
-    shear = np.array([[1.0, -skew, skew * cy + pad], [0.0, 1.0, 0.0]], np.float32)
+    return np.array([[1.0, -skew, skew * cy + pad], [0.0, 1.0, 0.0]], np.float32), pad
+
+
+def deskew(ink: np.ndarray) -> np.ndarray:
+    """Shear `ink` (uint8, 0/255) so that its second-order moment skew mu11/mu02 becomes 0."""
+    shear, pad = _deskew_matrix(ink)
+    if not pad:
+        return ink
+    h, w = ink.shape
     return cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
 
 
 def normalize(mask: np.ndarray) -> np.ndarray:
-    """Return the (28, 28) float32 model input, 0..1, for one candidate's 2-D mask (nonzero = ink).
+    """Return channel 0, the (28, 28) float32 mask input, 0..1, for one 2-D mask (nonzero = ink).
 
     Deskew by moments, fit the ink into 20x20 keeping the aspect ratio, then place it so that its
     centre of mass lands on (14, 14). An empty mask gives all zeros; nothing here raises on odd
@@ -56,21 +74,27 @@ def _binary(mask: np.ndarray) -> np.ndarray | None:
     return np.where(mask != 0, np.uint8(255), np.uint8(0))
 
 
-def _fit(ink: np.ndarray, out: np.ndarray) -> None:
-    """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255)."""
+def _fit(ink: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+    """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255).
+
+    Returns the 2x3 affine map from `ink`'s pixels to the field's, or None for no ink.
+    """
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
-        return
-    ink = deskew(ink[y : y + h, x : x + w])
-    x, y, w, h = cv2.boundingRect(ink)
+        return None
+    crop = ink[y : y + h, x : x + w]
+    shear, pad = _deskew_matrix(crop)
+    if pad:
+        crop = cv2.warpAffine(crop, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+    x2, y2, w, h = cv2.boundingRect(crop)
     if w == 0 or h == 0:
-        return
-    ink = ink[y : y + h, x : x + w]
+        return None
+    crop = crop[y2 : y2 + h, x2 : x2 + w]
 
     scale = BOX / max(w, h)
     fit_w, fit_h = max(1, round(w * scale)), max(1, round(h * scale))
     # INTER_AREA averages when shrinking, giving the soft grey edges MNIST strokes have.
-    patch = cv2.resize(ink, (fit_w, fit_h), interpolation=cv2.INTER_AREA)
+    patch = cv2.resize(crop, (fit_w, fit_h), interpolation=cv2.INTER_AREA)
 
     m = cv2.moments(patch)
     cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] > 0 else (fit_w / 2, fit_h / 2)
@@ -81,18 +105,62 @@ def _fit(ink: np.ndarray, out: np.ndarray) -> None:
     if x1 > x0 and y1 > y0:
         out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
 
+    # The same steps as one map: crop, shear, crop, resize (pixel centres: (v + 0.5) s - 0.5),
+    # shift. Channel 1 samples the grey frame with it.
+    sx, sy = fit_w / w, fit_h / h
+    fit = np.array([[sx, 0.0, sx * (0.5 - x2) - 0.5 + left],
+                    [0.0, sy, sy * (0.5 - y2) - 0.5 + top], [0.0, 0.0, 1.0]])
+    shear3 = np.vstack([shear, [0.0, 0.0, 1.0]])
+    return (fit @ shear3 @ np.array([[1.0, 0, -x], [0, 1.0, -y], [0, 0, 1.0]]))[:2]
 
-def normalize_batch(masks: Sequence[np.ndarray], binary: bool = False) -> np.ndarray:
-    """Normalize many masks into one (N, 28, 28, 1) float32 batch for the classifier.
 
+def _contrast(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(grey - background) / (ink - background) per candidate, vectorized over the batch.
+
+    grey: (N, 28, 28) float32 0..255; mask: (N, 28, 28) float32 0..1 (channel 0), whose ink
+    weighs the ink level and whose rest weighs the background level.
+    """
+    ink_w = mask.sum(axis=(1, 2))
+    ink = (grey * mask).sum(axis=(1, 2)) / np.maximum(ink_w, 1e-6)
+    paper_w = SIZE * SIZE - ink_w
+    paper = (grey.sum(axis=(1, 2)) - ink * ink_w) / np.maximum(paper_w, 1e-6)
+    span = ink - paper
+    span = np.where(span < 0, np.minimum(span, -MIN_CONTRAST), np.maximum(span, MIN_CONTRAST))
+    out = (grey - paper[:, None, None]) / span[:, None, None]
+    return np.clip(out, *CONTEXT_RANGE)
+
+
+def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None,
+                    gray: np.ndarray | None = None, binary: bool = False) -> np.ndarray:
+    """Normalize candidates into one (N, 28, 28, 2) float32 batch for the classifier.
+
+    masks: each candidate's 2-D mask (nonzero = ink); boxes: (N, 4) x, y, w, h of each mask in
+    `gray`, the uint8 grey frame they were cut from (as the reader smooths it for thresholding).
+    Without `gray`, channel 1 shows each mask as if scanned from blank paper.
     binary: every mask is a non-empty 2-D uint8 array of 0 and 255 (as `find_candidates` makes
     them), so the check and conversion per mask are skipped; the result is the same.
     """
+    n = len(masks)
     # Filled as uint8 and scaled to 0..1 once for the whole batch: per digit, every numpy call
     # counts.
-    batch = np.zeros((len(masks), SIZE, SIZE, 1), np.uint8)
+    fitted = np.zeros((n, SIZE, SIZE), np.uint8)
+    grey = np.zeros((n, SIZE, SIZE), np.uint8)
     for i, mask in enumerate(masks):
         ink = mask if binary else _binary(mask)
-        if ink is not None:
-            _fit(ink, batch[i, :, :, 0])
-    return batch.astype(np.float32) * np.float32(1 / 255)
+        if ink is None:
+            continue
+        warp = _fit(ink, fitted[i])
+        if warp is None:
+            continue
+        if gray is None:
+            source = ink
+        else:
+            source = gray
+            warp[:, 2] -= warp[:, :2] @ boxes[i, :2]  # from frame pixels, not the crop's
+        # Outside the frame the nearest edge pixel goes on: no black border that looks like ink.
+        cv2.warpAffine(source, warp, (SIZE, SIZE), grey[i], flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    batch = np.empty((n, SIZE, SIZE, CHANNELS), np.float32)
+    batch[..., 0] = fitted * np.float32(1 / 255)
+    batch[..., 1] = _contrast(grey.astype(np.float32), batch[..., 0])
+    return batch

@@ -7,10 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classify import CLASSES, NOT_A_DIGIT, Classifier
+from .classify import NOT_A_DIGIT, Classifier
+from .boxes import overlaps
 from .group import group
-from .normalize import normalize_batch
-from .segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
+from .normalize import CHANNELS, SIZE, normalize_batch
+from .segment import MAX_CANDIDATES, find_candidates, smooth, threshold, to_gray
 from .track import Tracker
 from .types import Detections, Digit, Reading
 
@@ -22,6 +23,65 @@ def work_scale(shape: tuple[int, ...], scale: float | None = None) -> float:
     if scale is not None:
         return float(scale)
     return min(1.0, MAX_SIDE / max(shape[0], shape[1]))
+
+
+def working_gray(frame: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
+    """The smoothed uint8 gray frame at the working size, and the factor it was resized by."""
+    gray = to_gray(frame)
+    factor = work_scale(gray.shape, scale)
+    if factor != 1.0:
+        size = (max(1, round(gray.shape[1] * factor)), max(1, round(gray.shape[0] * factor)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return smooth(gray), factor
+
+
+def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | None = None,
+            max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray, bool | None]:
+    """Segment one frame and normalize its candidates: what the classifier is given.
+
+    Candidates come from both ink polarities, dark ink on light paper and light ink (chalk, a
+    logo) on a dark surface, unless `ink_is_dark` names one: a frame can hold both, and the
+    classifier, which sees the grey picture, tells ink from the gaps between ink. Returns the
+    (N, 28, 28, 2) float32 batch, the (N, 4) int32 boxes in frame pixels and the polarity asked
+    for. The reader and the training-data engine (tools/scenes.py) both call this.
+    """
+    if frame.size == 0:
+        return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
+                ink_is_dark)
+    blurred, factor = working_gray(frame, scale)
+    masks: list[np.ndarray] = []
+    boxes = []
+    for dark in (True, False) if ink_is_dark is None else (ink_is_dark,):
+        candidates = find_candidates(threshold(blurred, ink_is_dark=dark)[0], max_candidates)
+        masks += candidates.masks
+        boxes.append(candidates.boxes)
+    boxes = np.concatenate(boxes)
+    batch = normalize_batch(masks, boxes, blurred, binary=True)
+    return batch, np.round(boxes / factor).astype(np.int32), ink_is_dark
+
+
+def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
+    """Indices of the candidates to keep: of two that both read as digits and overlap by more
+    than `cover` of the smaller box (a digit and the paper in its loop, read in the other
+    polarity), only the more confident one."""
+    labels = probs.argmax(axis=1)
+    digits = np.flatnonzero(labels != NOT_A_DIGIT)
+    keep = np.ones(len(boxes), bool)
+    if len(digits) < 2:
+        return np.flatnonzero(keep)
+    b = boxes[digits].astype(np.float32)
+    ox, oy = overlaps(b, b)
+    area = b[:, 2] * b[:, 3]
+    inter = np.clip(ox, 0, None) * np.clip(oy, 0, None)
+    clash = inter > cover * np.minimum(area[:, None], area[None, :])
+    np.fill_diagonal(clash, False)
+    if clash.any():
+        confidence = probs[digits, labels[digits]]
+        for i in np.argsort(-confidence, kind="stable"):  # the most confident first
+            if keep[digits[i]]:
+                losers = digits[clash[i]]
+                keep[losers[confidence[clash[i]] <= confidence[i]]] = False
+    return np.flatnonzero(keep)
 
 
 def decide(detections: Detections, min_confidence: float) -> list[Digit]:
@@ -62,12 +122,8 @@ class Reader:
     def mask(self, frame: np.ndarray,
              ink_is_dark: bool | None = None) -> tuple[np.ndarray, float, bool | None]:
         """The ink mask the digits are cut from, the scale it was made at, and the polarity."""
-        gray = to_gray(frame)
-        scale = work_scale(gray.shape, self.scale)
-        if scale != 1.0:
-            size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        mask, ink_is_dark = binarize(gray, ink_is_dark=ink_is_dark)
+        blurred, scale = working_gray(frame, self.scale)
+        mask, ink_is_dark = threshold(blurred, ink_is_dark=ink_is_dark)
         return mask, scale, ink_is_dark
 
     def detect(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
@@ -75,12 +131,10 @@ class Reader:
 
         `ink_is_dark`: the polarity if known (see `Tracker.ink_is_dark`); decided otherwise.
         """
-        if frame.size == 0:
-            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
-        mask, scale, ink_is_dark = self.mask(frame, ink_is_dark)
-        candidates = find_candidates(mask, self.max_candidates)
-        probs = self.classifier(normalize_batch(candidates.masks, binary=True))
-        return Detections(np.round(candidates.boxes / scale).astype(np.int32), probs, ink_is_dark)
+        batch, boxes, ink_is_dark = prepare(frame, self.scale, ink_is_dark, self.max_candidates)
+        probs = self.classifier(batch)
+        keep = suppress(boxes, probs)
+        return Detections(boxes[keep], probs[keep], ink_is_dark)
 
     def read(self, frame: np.ndarray, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float).

@@ -17,6 +17,10 @@ MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a
 # 4-8 failed a close-up photo.
 FRAMED = 12
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
+# Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
+# which sees the grey picture too, tells a flat digit from a dash or two digits run together.
+MAX_ASPECT = 2.5
+POLARITY_ASPECT = 1.5  # the polarity cue weighs only shapes clearly digit-like
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
 _VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
@@ -54,9 +58,19 @@ def binarize(gray: np.ndarray, contrast: int = 12,
     decided here otherwise. Returns the mask and the polarity, None when the frame had nothing
     digit-like to decide it by (it is then thresholded as dark ink).
     """
-    h, w = gray.shape
+    return threshold(smooth(gray), contrast, ink_is_dark)
+
+
+def smooth(gray: np.ndarray) -> np.ndarray:
+    """The Gaussian blur thresholding starts from; the model's grey channel is cut from it too."""
+    return cv2.GaussianBlur(gray, (5, 5), 0)
+
+
+def threshold(blurred: np.ndarray, contrast: int = 12,
+              ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool | None]:
+    """`binarize` after the blur: a smoothed gray frame -> (mask, polarity)."""
+    h, w = blurred.shape
     block = max(15, min(h, w) // 12) | 1
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
     local = cv2.blur(blurred, (block, block))
     if ink_is_dark is None:
         ink_is_dark = _ink_is_dark(blurred, local, contrast)
@@ -101,7 +115,7 @@ def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool 
 def _digit_shapes(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """The outer contours and boxes of a mask's digit-shaped blobs."""
     contours, boxes, filled = blobs(mask)
-    digit_like = np.flatnonzero(_digit_like(boxes, filled, mask.shape))
+    digit_like = np.flatnonzero(_digit_like(boxes, filled, mask.shape, POLARITY_ASPECT))
     return [contours[i] for i in digit_like], boxes[digit_like]
 
 
@@ -209,13 +223,14 @@ def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
     return np.where(count >= 2, np.uint8(255), np.uint8(0))
 
 
-def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int],
+                max_aspect: float = MAX_ASPECT) -> np.ndarray:
     """Per box (x, y, w, h) with the area its shapes fill: size relative to the frame, aspect
     and ink of a digit? (A solid blob is told from a digit later, on its real ink.)"""
     w, h = boxes[:, 2], boxes[:, 3]
     density = filled / np.maximum(w * h, 1)
     min_h = max(8, 0.02 * min(shape))
-    return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= 1.5 * h) & (density >= 0.06)
+    return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= max_aspect * h) & (density >= 0.06)
 
 
 @dataclass(frozen=True, eq=False)

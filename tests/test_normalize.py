@@ -1,4 +1,5 @@
-"""normalize: upright, not stretched, centred by mass, never raising."""
+"""normalize: upright, not stretched, centred by mass, never raising; the grey channel lines up
+with the mask, ignores polarity and light, and shows what surrounds the digit."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.normalize import SIZE, normalize, normalize_batch
+from livedigits.normalize import CHANNELS, SIZE, normalize, normalize_batch
+from livedigits.segment import smooth
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -73,9 +75,9 @@ def test_degenerate_masks_do_not_raise(mask):
 def test_batch_matches_single():
     masks = [np.pad(np.full((30, 8), 255, np.uint8), 3), np.zeros((5, 5), np.uint8)]
     batch = normalize_batch(masks)
-    assert batch.shape == (2, SIZE, SIZE, 1) and batch.dtype == np.float32
+    assert batch.shape == (2, SIZE, SIZE, CHANNELS) and batch.dtype == np.float32
     np.testing.assert_array_equal(batch[0, :, :, 0], normalize(masks[0]))
-    assert normalize_batch([]).shape == (0, SIZE, SIZE, 1)
+    assert normalize_batch([]).shape == (0, SIZE, SIZE, CHANNELS)
 
 
 def test_a_two_pixel_wide_fit_is_centred_by_its_mass():
@@ -88,3 +90,63 @@ def test_a_two_pixel_wide_fit_is_centred_by_its_mass():
     assert np.flatnonzero(out.max(axis=0) > 0).size == 2
     cx, cy = centre_of_mass(out)
     assert abs(cx - SIZE / 2) <= 1 and abs(cy - SIZE / 2) <= 1, (cx, cy)
+
+
+def written(mask: np.ndarray, paper: float, ink: float, surround: np.ndarray | None = None,
+            margin: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """`mask` drawn with grey `ink` on a smoothed frame of grey `paper` (or `surround`), and
+    the (1, 4) box of the mask in that frame."""
+    h, w = mask.shape
+    frame = np.full((h + 2 * margin, w + 2 * margin), paper, np.float32)
+    if surround is not None:
+        frame = surround[: h + 2 * margin, : w + 2 * margin].astype(np.float32).copy()
+    frame[margin : margin + h, margin : margin + w][mask > 0] = ink
+    return smooth(np.clip(frame, 0, 255).astype(np.uint8)), np.array([[margin, margin, w, h]])
+
+
+def sheared_seven() -> np.ndarray:
+    mask = np.zeros((70, 60), np.uint8)
+    cv2.line(mask, (10, 8), (50, 8), 255, 6)
+    cv2.line(mask, (50, 8), (22, 64), 255, 6)
+    return cv2.warpAffine(mask, np.float32([[1, 0.25, 0], [0, 1, 0]]), (60, 70))
+
+
+def test_grey_channel_lines_up_with_the_mask():
+    mask = sheared_seven()
+    gray, box = written(mask, paper=200, ink=60)
+    batch = normalize_batch([mask], box, gray)
+    ink, grey = batch[0, :, :, 0], batch[0, :, :, 1]
+    assert np.corrcoef(ink.ravel(), grey.ravel())[0, 1] > 0.9
+    assert grey[ink > 0.8].mean() > 0.8 and abs(grey[ink == 0].mean()) < 0.1
+
+
+def test_grey_channel_is_the_same_for_chalk_and_pen_in_any_light():
+    mask = sheared_seven()
+    pen = normalize_batch([mask], *written(mask, paper=210, ink=50)[::-1])
+    chalk = normalize_batch([mask], *written(mask, paper=40, ink=220)[::-1])
+    dim = normalize_batch([mask], *written(mask, paper=90, ink=40)[::-1])
+    np.testing.assert_allclose(chalk[..., 1], pen[..., 1], atol=0.05)
+    np.testing.assert_allclose(dim[..., 1], pen[..., 1], atol=0.05)
+
+
+def test_grey_channel_shows_the_surroundings():
+    """The same mask on clean paper and on wood grain: one mask channel, two grey channels."""
+    mask = sheared_seven()
+    rng = np.random.default_rng(0)
+    streaks = cv2.GaussianBlur(rng.normal(0, 1, (200, 200)).astype(np.float32), (0, 0), 12, 1)
+    grain = 150 + 40 * streaks / streaks.std()
+    clean = normalize_batch([mask], *written(mask, 200, 60)[::-1])
+    wood = normalize_batch([mask], *written(mask, 200, 60, surround=grain)[::-1])
+    np.testing.assert_array_equal(clean[..., 0], wood[..., 0])
+    paper = clean[0, :, :, 0] == 0
+    assert wood[0, :, :, 1][paper].std() > 3 * clean[0, :, :, 1][paper].std()
+
+
+def test_a_candidate_at_the_frame_edge_has_no_black_border():
+    """Outside the frame the edge pixels go on: no dark band that would look like ink."""
+    mask = np.zeros((70, 50), np.uint8)  # a 0, which sits in the middle of the field
+    cv2.ellipse(mask, (25, 35), (19, 29), 0, 0, 360, 255, 5)  # the frame ends 3 px beyond it
+    gray, _ = written(mask, 200, 60, margin=0)
+    batch = normalize_batch([mask], np.array([[0, 0, mask.shape[1], mask.shape[0]]]), gray)
+    border = np.r_[batch[0, 0, :, 1], batch[0, -1, :, 1], batch[0, :, 0, 1], batch[0, :, -1, 1]]
+    assert border.max() < 0.5

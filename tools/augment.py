@@ -1,7 +1,8 @@
 """Make MNIST look like our camera crops, and make the "not a digit" crops the camera also sees.
 
 Every function returns a binary mask (uint8, 0/255) of the size a camera crop might have; the
-caller pushes it through ``livedigits.normalize`` exactly as the reader does.
+caller gives it a grey picture (`on_paper`) and pushes both through
+``livedigits.normalize.normalize_batch`` exactly as the reader does.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 
 from livedigits.mnist import mnist_mask
+from livedigits.segment import smooth
 
 NOT_A_DIGIT = 10
 
@@ -207,3 +209,23 @@ def make_negative(rng: np.random.Generator, images: np.ndarray, labels: np.ndarr
     if kind == 5:
         return _digit_part(rng, images, labels)
     return (_speck, _line, _edge, _ring, _glyph, None, _texture)[kind](rng)
+
+
+def on_paper(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A grey picture of `mask` written on plain paper (or chalk on a board, 1 in 10), for the
+    model's grey channel: the uint8 frame, smoothed as the reader smooths it, and the (1, 4) box
+    of the mask in it. Paper level, ink contrast, stroke softness and sensor noise vary."""
+    h, w = mask.shape
+    margin = max(h, w) // 2 + 2
+    coverage = np.pad(mask.astype(np.float32) / 255, margin)
+    coverage = cv2.GaussianBlur(coverage, (0, 0), rng.uniform(0.4, 1.5))
+    if rng.random() < 0.1:  # chalk: light strokes on a dark board
+        board = rng.uniform(25, 100)
+        gray = board + rng.uniform(40, 255 - board) * coverage
+    else:
+        paper = rng.uniform(110, 250)
+        gray = paper - rng.uniform(35, paper - 5) * coverage
+    gray += rng.uniform(-12, 12) * np.linspace(-1, 1, gray.shape[1], dtype=np.float32)[None]
+    gray += rng.normal(0, rng.uniform(0.5, 6), gray.shape).astype(np.float32)
+    gray = smooth(np.clip(gray, 0, 255).astype(np.uint8))
+    return gray, np.array([[margin, margin, w, h]], np.int32)

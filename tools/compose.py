@@ -44,6 +44,7 @@ class Style:
     thicken: float  # stroke radius change, fraction of digit height: + marker/chalk, - fine pen
     ruled: bool
     desk_edge: int | None  # 0..3: the top, right, bottom or left frame edge shows the desk
+    tint: tuple[float, float, float] | None = None  # BGR of the paper (None: white paper)
 
     def stroke(self, height: float) -> int:
         """Pen width for marks, matching the digits' strokes."""
@@ -331,8 +332,9 @@ def surface(color: Iterable[float], texture: np.ndarray) -> np.ndarray:
     return np.asarray(color, np.float32) + texture[..., None]
 
 
-def paper(size: Size, ruled: bool, rng: np.random.Generator) -> np.ndarray:
-    tint = np.array([228, 234, 237], np.float32) + rng.uniform(-8, 4, 3)
+def paper(size: Size, ruled: bool, rng: np.random.Generator,
+          tint: tuple[float, float, float] | None = None) -> np.ndarray:
+    tint = np.array(tint or (228, 234, 237), np.float32) + rng.uniform(-8, 4, 3)
     page = surface(tint, 5 * lowfreq(size, 5, rng) + 2.5 * grain(size, rng))
     if ruled:  # light blue lines under the ink
         w, h = size
@@ -372,7 +374,7 @@ def ink_opacity(shape: tuple[int, ...], style: Style, rng: np.random.Generator) 
 
 def render_page(size: Size, style: Style, glyphs: list[Glyph], rng: np.random.Generator,
                 ) -> np.ndarray:
-    page = chalkboard(size, rng) if style.chalk else paper(size, style.ruled, rng)
+    page = chalkboard(size, rng) if style.chalk else paper(size, style.ruled, rng, style.tint)
     for glyph in glyphs:
         blend(page, glyph, ink_opacity(glyph.alpha.shape, style, rng))
     return page
@@ -466,8 +468,12 @@ def warped_box(glyph: Glyph, warp: np.ndarray, size: Size) -> Box:
 
 
 def ground_truth(index: int, seconds: float, source: str | None, numbers: list[Number],
-                 warp: np.ndarray, size: Size) -> dict:
-    """One JSON Lines record in the reader's output shape, digits in reading order."""
+                 warp: np.ndarray, size: Size, check: bool = True) -> dict:
+    """One JSON Lines record in the reader's output shape, digits in reading order.
+
+    check: raise if a box is empty, leaves the frame or overlaps another (a page turned by
+    tens of degrees has neighbours whose upright boxes overlap: scenes pass False).
+    """
     digits, groups = [], []
     for number in numbers:
         boxes = [warped_box(d.glyph, warp, size) for d in number.digits]
@@ -476,7 +482,7 @@ def ground_truth(index: int, seconds: float, source: str | None, numbers: list[N
         groups.append({"text": number.text, "box": list(union(boxes)), "confidence": 1.0})
     boxes = [tuple(d["box"]) for d in digits]
     frame = (0, 0, *size)
-    for k, box in enumerate(boxes):
+    for k, box in enumerate(boxes if check else ()):
         if box[2] <= 0 or box[3] <= 0 or not contains(frame, box):
             raise RuntimeError(f"frame {index}: digit box {box} is empty or outside the frame")
         if any(overlaps(box, other) for other in boxes[k + 1 :]):
@@ -516,11 +522,19 @@ def content_region(size: Size) -> Box:
 
 
 def sheet(size: Size, kind: str, counts: tuple[int, int], pool: DigitPool,
-          rng: np.random.Generator) -> tuple[Style, list[Number], np.ndarray]:
-    """One written-on page (page coordinates, = frame size) and its numbers."""
+          rng: np.random.Generator, heights: tuple[float, float] | None = None,
+          restyle: Callable[[Style, np.random.Generator], Style] | None = None,
+          ) -> tuple[Style, list[Number], np.ndarray]:
+    """One written-on page of `size` (page coordinates) and its numbers.
+
+    heights: digit heights on the page (default: DIGIT_HEIGHT of a page that fills the frame);
+    restyle: changes the sampled style (a pencil, a sticky note).
+    """
     style = sample_style(kind == "chalk", rng)
+    if restyle is not None:
+        style = restyle(style, rng)
     region = content_region(size)
-    heights = DIGIT_HEIGHT[size]
+    heights = heights or DIGIT_HEIGHT[size]
     numbers = [] if kind == "empty" else sample_numbers(pool, style, heights, region, counts, rng)
     mark_size = np.mean([n.height for n in numbers]) if numbers else rng.uniform(*heights)
     if not numbers:

@@ -30,7 +30,15 @@ import cv2
 import numpy as np
 
 from livedigits import Reader, Reading, Tracker, render
-from livedigits.metrics import Score, read_jsonl, score, sequence_accuracy, write_jsonl
+from livedigits.metrics import (
+    Score,
+    bag_overlap,
+    edit_distance,
+    read_jsonl,
+    score,
+    sequence_accuracy,
+    write_jsonl,
+)
 from livedigits.reader import MAX_SIDE
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source
@@ -177,6 +185,25 @@ class PhotoRow:
     in_order: int  # longest common subsequence of truth and read, in digits
     note: str
 
+    @property
+    def edits(self) -> int:
+        """Edit distance of the reader's string from the truth: a false digit costs one."""
+        return edit_distance(self.truth, self.read)
+
+    @property
+    def common(self) -> int:
+        """Digits read that are in the truth, as a bag (order ignored)."""
+        return bag_overlap(self.truth, self.read)
+
+
+def photo_measures(rows: list[PhotoRow]) -> dict[str, float]:
+    """Char accuracy (1 - summed edit distance / summed true length), bag precision and recall."""
+    truth = sum(len(r.truth) for r in rows)
+    read = sum(len(r.read) for r in rows)
+    common = sum(r.common for r in rows)
+    return {"char_accuracy": 1 - sum(r.edits for r in rows) / max(truth, 1),
+            "bag_precision": common / max(read, 1), "bag_recall": common / max(truth, 1)}
+
 
 def digits_of(text: str) -> str:
     return text.replace("\n", "")
@@ -256,9 +283,11 @@ def summary_table(results: list[BoxedResult]) -> list[str]:
                      pct(s.detection_precision), pct(s.detection_recall),
                      pct(s.precision), pct(s.recall), pct(s.f1),
                      f"{s.numbers_right}/{s.numbers} ({pct(s.numbers_right / max(s.numbers, 1))})",
+                     f"{(s.predicted - s.found) / max(r.frames, 1):.3f}",
                      f"{1000 * r.seconds / max(r.frames, 1):.0f}"])
     return table(["set", "frames", "true digits", "read digits", "detection P", "detection R",
-                  "read-right P", "read-right R", "F1", "numbers exact", "ms/frame"], rows)
+                  "read-right P", "read-right R", "F1", "numbers exact", "false digits/frame",
+                  "ms/frame"], rows)
 
 
 def height_table(results: list[BoxedResult]) -> list[str]:
@@ -293,14 +322,21 @@ def photo_section(rows: list[PhotoRow]) -> list[str]:
     for r in rows:
         body.append([r.file, len(r.truth), len(r.read), r.in_order,
                      pct(r.in_order / len(r.truth)) if r.truth else "-",
-                     pct(r.in_order / len(r.read)) if r.read else "-", r.note])
+                     pct(r.in_order / len(r.read)) if r.read else "-", r.edits, r.note])
     truth = sum(len(r.truth) for r in rows)
     read = sum(len(r.read) for r in rows)
     right = sum(r.in_order for r in rows)
     mean = np.mean([r.in_order / len(r.truth) for r in rows if r.truth]) if rows else 0.0
     body.append(["**all**", truth, read, right, pct(right / max(truth, 1)),
-                 pct(right / max(read, 1)), f"mean per photo {pct(mean)}"])
-    return table(["photo", "true", "read", "right in order", "of true", "of read", "note"], body)
+                 pct(right / max(read, 1)), sum(r.edits for r in rows),
+                 f"mean per photo {pct(mean)}"])
+    measures = photo_measures(rows)
+    return [*table(["photo", "true", "read", "right in order", "of true", "of read", "edits",
+                    "note"], body), "",
+            f"**Char accuracy {measures['char_accuracy']:.3f}** (1 - summed edit distance / "
+            f"summed true length, the reader's own order; a false digit is an edit), "
+            f"**bag precision {measures['bag_precision']:.3f}** (printed digits that are in the "
+            f"truth, order ignored), **bag recall {measures['bag_recall']:.3f}**."]
 
 
 def report(args: argparse.Namespace, reader: Reader, boxed: list[BoxedResult],

@@ -1,11 +1,18 @@
-"""Train the digit CNN on MNIST made to look like our camera crops, export it to ONNX, quantize it.
+"""Train the digit CNN on the reader's own candidates from realistic scenes and on MNIST made to
+look like camera crops, export it to ONNX, quantize it.
 
     pip install -e ".[train]"
-    python tools/train.py --data ../shared/data/mnist --out models
+    python tools/scenes.py --frames 3000 --out runs/scenes_train.npz
+    python tools/scenes.py --split val --frames 500 --out runs/scenes_val.npz
+    python tools/train.py --data ../shared/data/mnist --scenes runs/scenes_train.npz \
+        --val-scenes runs/scenes_val.npz --out models
 
 Writes into --out: digits_cnn.onnx (fp32), digits_cnn_int8.onnx, the model card digits_cnn.json,
-digits_cnn_confusion.png and digits_cnn_errors.png. Every training and test image goes through
-``livedigits.normalize`` exactly as the reader's crops do; class 10 means "not a digit".
+digits_cnn_confusion.png and digits_cnn_errors.png. Every input has the reader's two channels
+(``livedigits.normalize.normalize_batch``: the mask and the grey picture); class 10 means "not a
+digit". The scene crops (tools/scenes.py) are cut by the reader's own segmentation; the MNIST
+share is augmented in mask space and drawn on plain paper (`augment.on_paper`) for its grey
+channel.
 """
 
 from __future__ import annotations
@@ -26,10 +33,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from augment import NOT_A_DIGIT, augment_digit, make_negative
+from augment import NOT_A_DIGIT, augment_digit, make_negative, on_paper
 
 from livedigits.mnist import load_mnist, mnist_mask
-from livedigits.normalize import SIZE, normalize
+from livedigits.normalize import CHANNELS, SIZE, normalize_batch
 
 CLASSES = [str(d) for d in range(10)] + ["not a digit"]
 # Conv channels (--widths); ~59k parameters, ~1.3 MMAC per digit. A first conv of 16 channels lets
@@ -45,40 +52,61 @@ _images: np.ndarray | None = None
 _labels: np.ndarray | None = None
 
 
+def model_input(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One mask-space crop as the model sees it: on paper, through the reader's normalize."""
+    gray, box = on_paper(mask, rng)
+    return normalize_batch([mask], box, gray)[0]
+
+
 def _make_chunk(job: tuple[tuple[int, ...], np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
     """Augment and normalize the digits at `indices` plus `n_neg` negatives, reproducibly."""
     seed, indices, n_neg = job
     rng = np.random.default_rng(seed)
-    x = np.empty((len(indices) + n_neg, SIZE, SIZE), np.float32)
+    x = np.empty((len(indices) + n_neg, SIZE, SIZE, CHANNELS), np.float32)
     for i, k in enumerate(indices):
-        x[i] = normalize(augment_digit(_images[k], rng))
+        x[i] = model_input(augment_digit(_images[k], rng), rng)
     for i in range(len(indices), len(x)):
-        x[i] = normalize(make_negative(rng, _images, _labels))
+        x[i] = model_input(make_negative(rng, _images, _labels), rng)
     y = np.concatenate([_labels[indices], np.full(n_neg, NOT_A_DIGIT)]).astype(np.int64)
     return x, y
 
 
-def epoch_jobs(indices: np.ndarray, neg_fraction: float, seed: int, epoch: int, chunks: int = 64):
+def epoch_jobs(indices: np.ndarray, neg_fraction: float, seed: int, epoch: int, share: float = 1.0,
+               chunks: int = 64):
+    """Work for the pool: a share of the MNIST digits (a new draw each epoch) and negatives."""
+    if share < 1.0:
+        rng = np.random.default_rng((seed, epoch, 1))
+        indices = np.sort(rng.choice(indices, round(share * len(indices)), replace=False))
     parts = np.array_split(indices, chunks)
     n_neg = round(len(indices) * neg_fraction / chunks)
     return [((seed, epoch, c), p, n_neg) for c, p in enumerate(parts)]
 
 
 def gather(results) -> tuple[np.ndarray, np.ndarray]:
-    x = np.concatenate([r[0] for r in results])[..., None]
+    x = np.concatenate([r[0] for r in results])
     y = np.concatenate([r[1] for r in results])
     return x, y
 
 
-def plain_inputs(images: np.ndarray) -> np.ndarray:
-    """MNIST images through the reference mask and normalize, no augmentation: (N, 28, 28, 1)."""
-    return np.stack([normalize(mnist_mask(im)) for im in images])[..., None]
+def plain_inputs(images: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST images through the reference mask, on paper (seeded) and normalize, no augmentation:
+    (N, 28, 28, 2)."""
+    rng = np.random.default_rng(seed)
+    return np.stack([model_input(mnist_mask(im), rng) for im in images])
 
 
 def negatives(count: int, seed: int, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    masks = (make_negative(rng, images, labels) for _ in range(count))
-    return np.stack([normalize(mask) for mask in masks])[..., None]
+    return np.stack([model_input(make_negative(rng, images, labels), rng) for _ in range(count)])
+
+
+def load_scenes(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled scene crops written by tools/scenes.py: (N, 28, 28, 2) float32, (N,) int64."""
+    if not paths:
+        return np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros(0, np.int64)
+    parts = [np.load(path) for path in paths]
+    return (np.concatenate([p["x"] for p in parts]).astype(np.float32),
+            np.concatenate([p["y"] for p in parts]).astype(np.int64))
 
 
 def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False):
@@ -88,7 +116,7 @@ def build_model(keras, widths: tuple[int, ...] = WIDTHS, separable: bool = False
     separable: depthwise-separable convolutions after the first (wider layers for the same time).
     """
     layers = keras.layers
-    image = keras.Input((SIZE, SIZE, 1), name="image")
+    image = keras.Input((SIZE, SIZE, CHANNELS), name="image")
     x = image
     for i, width in enumerate(widths):
         conv = layers.SeparableConv2D if separable and i > 0 else layers.Conv2D
@@ -109,7 +137,7 @@ def export_onnx(model, path: Path) -> None:
     import tensorflow as tf
     import tf2onnx
 
-    spec = (tf.TensorSpec((None, SIZE, SIZE, 1), tf.float32, name="image"),)
+    spec = (tf.TensorSpec((None, SIZE, SIZE, CHANNELS), tf.float32, name="image"),)
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
     # Name the output `probs` whatever tf2onnx called it.
     old = proto.graph.output[0].name
@@ -131,14 +159,14 @@ def ort_predict(path: Path, x: np.ndarray, batch: int = 1000) -> np.ndarray:
 
 
 def check_contract(path: Path) -> None:
-    """The reader relies on this: input `image` (N, 28, 28, 1) float32, output `probs` (N, 11)."""
+    """The reader relies on this: input `image` (N, 28, 28, 2) float32, output `probs` (N, 11)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (inp,), (out,) = session.get_inputs(), session.get_outputs()
-    ok = (inp.name == "image" and inp.type == "tensor(float)" and inp.shape[1:] == [SIZE, SIZE, 1]
-          and not isinstance(inp.shape[0], int) and out.name == "probs"
-          and out.shape[1:] == [len(CLASSES)])
+    ok = (inp.name == "image" and inp.type == "tensor(float)"
+          and inp.shape[1:] == [SIZE, SIZE, CHANNELS] and not isinstance(inp.shape[0], int)
+          and out.name == "probs" and out.shape[1:] == [len(CLASSES)])
     if not ok:
         raise SystemExit(f"{path}: wrong contract {inp.name}{inp.shape} -> {out.name}{out.shape}")
 
@@ -246,7 +274,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")),
                    default=WIDTHS, help="conv channels, comma-separated (default 16,48,96)")
     p.add_argument("--negatives", type=float, default=0.12,
-                   help="not-a-digit crops per epoch, as a fraction of the digits")
+                   help="mask-space not-a-digit crops per epoch, as a fraction of the MNIST digits")
+    p.add_argument("--scenes", type=Path, nargs="*", default=[],
+                   help="labelled scene crops from tools/scenes.py (.npz), used every epoch")
+    p.add_argument("--val-scenes", type=Path, nargs="*", default=[],
+                   help="scene crops of the val split (test digits, held-out backgrounds): "
+                   "validation, where the model is chosen")
+    p.add_argument("--mnist-share", type=float, default=0.5,
+                   help="share of the MNIST training digits augmented each epoch (default 0.5)")
+    p.add_argument("--scene-negatives", type=float, default=1.0,
+                   help="share of the scene not-a-digit crops drawn each epoch (default all)")
     p.add_argument("--separable", action="store_true",
                    help="depthwise-separable convolutions after the first")
     p.add_argument("--val", type=int, default=5000, help="training images held out for validation")
@@ -256,24 +293,40 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def fit(args, keras, validation, pool, pending, train_idx, started):
+def scene_epoch(scenes: tuple[np.ndarray, np.ndarray], share: float, seed: int, epoch: int,
+                ) -> np.ndarray:
+    """Indices of the scene crops for one epoch: every digit, a new draw of `share` negatives."""
+    y = scenes[1]
+    digits, others = np.flatnonzero(y != NOT_A_DIGIT), np.flatnonzero(y == NOT_A_DIGIT)
+    rng = np.random.default_rng((seed, epoch, 2))
+    return np.concatenate([digits, rng.choice(others, round(share * len(others)), replace=False)])
+
+
+def fit(args, keras, validation, pool, pending, train_idx, scenes, started):
     """Train the net, a fit call per epoch on fresh augmented data that `pool` makes while the
-    last epoch trains (`pending`: the first epoch's, started before TensorFlow was imported).
+    last epoch trains (`pending`: the first epoch's, started before TensorFlow was imported),
+    plus the scene crops.
 
     Returns the model, its last validation accuracy and 500 training crops for calibration.
     """
     model = build_model(keras, args.widths, args.separable)
-    steps = args.epochs * -(-int(len(train_idx) * (1 + args.negatives)) // args.batch)
+    per_epoch = (round(args.mnist_share * len(train_idx)) * (1 + args.negatives)
+                 + len(scene_epoch(scenes, args.scene_negatives, args.seed, 0)))
+    steps = args.epochs * -(-int(per_epoch) // args.batch)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    print(f"{model.count_params()} parameters; {len(train_idx)} training digits, "
+    print(f"{model.count_params()} parameters; {len(train_idx)} MNIST training digits "
+          f"({args.mnist_share:.0%} each epoch), {len(scenes[1])} scene crops, "
           f"{len(validation[0])} validation crops", flush=True)
     for epoch in range(args.epochs):
         x, y = gather(pending.get())
         if epoch + 1 < args.epochs:  # make the next epoch's data while this one trains
-            pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives,
-                                                             args.seed, epoch + 1))
+            pending = pool.map_async(_make_chunk, epoch_jobs(
+                train_idx, args.negatives, args.seed, epoch + 1, args.mnist_share))
+        if len(scenes[1]):
+            chosen = scene_epoch(scenes, args.scene_negatives, args.seed, epoch)
+            x, y = np.concatenate([x, scenes[0][chosen]]), np.concatenate([y, scenes[1][chosen]])
         shuffle = np.random.default_rng((args.seed, epoch)).permutation(len(x))
         history = model.fit(x[shuffle], y[shuffle], batch_size=args.batch, epochs=epoch + 1,
                             initial_epoch=epoch, validation_data=validation, verbose=2)
@@ -295,7 +348,10 @@ def main(argv=None) -> int:
     _images, _labels = data["x_train"], data["y_train"]
     # Fork the augmentation workers before TensorFlow starts its threads.
     pool = mp.get_context("fork").Pool(args.workers)
-    pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0))
+    pending = pool.map_async(_make_chunk, epoch_jobs(train_idx, args.negatives, args.seed, 0,
+                                                     args.mnist_share))
+    scenes = load_scenes(args.scenes)
+    val_scenes = load_scenes(args.val_scenes)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -305,17 +361,33 @@ def main(argv=None) -> int:
     tf.config.experimental.enable_op_determinism()
 
     n_val_neg = int(n_val * args.negatives)
-    x_val = np.concatenate([plain_inputs(_images[val_idx]),
+    x_val = np.concatenate([plain_inputs(_images[val_idx], args.seed + 3),
                             negatives(n_val_neg, args.seed + 1, _images[train_idx],
-                                      _labels[train_idx])])
-    y_val = np.concatenate([_labels[val_idx], np.full(n_val_neg, NOT_A_DIGIT)]).astype(np.int64)
+                                      _labels[train_idx]), val_scenes[0]])
+    y_val = np.concatenate([_labels[val_idx], np.full(n_val_neg, NOT_A_DIGIT),
+                            val_scenes[1]]).astype(np.int64)
 
     model, val_accuracy, calibration = fit(args, keras, (x_val, y_val), pool, pending,
-                                           train_idx, started)
+                                           train_idx, scenes, started)
     pool.close()
+    val_pred = model.predict(x_val, batch_size=1000, verbose=0).argmax(1)
+    n_mnist_val = n_val + n_val_neg
+    val_report = {
+        "mnist_digits": round(float((val_pred[:n_val] == y_val[:n_val]).mean()), 5),
+        "mnist_negatives": round(float((val_pred[n_val:n_mnist_val]
+                                        == y_val[n_val:n_mnist_val]).mean()), 5)
+        if n_val_neg else None,
+    }
+    if len(val_scenes[1]):
+        scene_pred, scene_true = val_pred[n_mnist_val:], y_val[n_mnist_val:]
+        is_digit = scene_true != NOT_A_DIGIT
+        val_report["scene_digits"] = round(float((scene_pred == scene_true)[is_digit].mean()), 5)
+        val_report["scene_not_a_digit"] = round(
+            float((scene_pred == scene_true)[~is_digit].mean()), 5)
+    print(f"validation: {val_report}", flush=True)
 
     # The test set only now, for the final report.
-    x_test = plain_inputs(data["x_test"])
+    x_test = plain_inputs(data["x_test"], args.seed + 4)
     y_test = data["y_test"].astype(np.int64)
     x_neg = negatives(2000, args.seed + 2, _images[train_idx], _labels[train_idx])
 
@@ -364,10 +436,14 @@ def main(argv=None) -> int:
     card = {
         "name": args.name,
         "classes": CLASSES,
-        "input": {"name": "image", "shape": ["N", SIZE, SIZE, 1], "dtype": "float32",
-                  "range": "0..1, white ink on black",
-                  "made_by": "livedigits.normalize.normalize: deskew by moments, fit in 20x20 "
-                             "keeping aspect, centre of mass at (14, 14) in 28x28"},
+        "input": {"name": "image", "shape": ["N", SIZE, SIZE, CHANNELS], "dtype": "float32",
+                  "channels": ["mask: the candidate's binary ink, 0..1, white ink on black",
+                               "grey: the smoothed grey frame under the same map, (grey - "
+                               "background) / (ink - background), clipped to -1..2"],
+                  "made_by": "livedigits.normalize.normalize_batch(masks, boxes, gray): deskew "
+                             "by moments, fit in 20x20 keeping aspect, centre of mass at "
+                             "(14, 14) in 28x28; the grey channel sampled through the same "
+                             "affine map (a 4 px margin of context around the 20x20 box)"},
         "output": {"name": "probs", "shape": ["N", len(CLASSES)], "meaning": "softmax; class 10 "
                    "= not a digit"},
         "architecture": f"{len(args.widths)} x (conv3x3 valid, BN, ReLU) with widths "
@@ -377,14 +453,22 @@ def main(argv=None) -> int:
                         + ", maxpool after all but the last, dropout 0.3, dense softmax",
         "parameters": int(model.count_params()),
         "data": {
-            "train": f"MNIST train, {len(train_idx)} images, augmented anew each epoch "
-                     f"to look like camera crops, plus "
+            "train": f"{len(scenes[1])} scene crops ({int((scenes[1] != NOT_A_DIGIT).sum())} "
+                     f"digits; tools/scenes.py, MNIST train digits, the reader's own "
+                     f"segmentation; {args.scene_negatives:.0%} of the not-a-digit crops drawn "
+                     f"each epoch) and MNIST train, {len(train_idx)} images "
+                     f"({args.mnist_share:.0%} drawn each epoch), augmented anew each epoch "
+                     f"to look like camera crops and drawn on paper, plus "
                      f"{args.negatives:.0%} generated not-a-digit crops",
+            "scenes": [str(path) for path in args.scenes],
             "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
-                          "not augmented",
+                          f"not augmented, and {len(val_scenes[1])} scene crops of the val "
+                          "split (MNIST test digits on backgrounds held out of training)",
             "test": "MNIST test, 10000 images, each via livedigits.mnist.mnist_mask (2x "
-                    "upscale, threshold 128) and normalize; 2000 generated negatives (other seed)",
+                    "upscale, threshold 128) drawn on paper (augment.on_paper, seeded) and "
+                    "normalize_batch; 2000 generated negatives (other seed)",
         },
+        "validation": val_report,
         "augmentation": "elastic distortion, rotation +-15 deg, shear +-0.3, scale 1.2-3.5x with "
                         "+-15% aspect, blur and re-threshold at 25-60%, dilate (marker) or erode "
                         "(ballpoint), broken strokes",
