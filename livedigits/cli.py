@@ -253,8 +253,8 @@ def run(args: argparse.Namespace) -> int:
                     for _ in range(frame.index - last_index if source.live else 1):
                         out.write(frame, overlay)
                 if window:
-                    shown = (reader.mask(frame.image, tracker and tracker.ink_is_dark)[0]
-                             if window.show_mask else overlay)  # the stream's polarity
+                    shown = (reader.mask(frame.image)[0]
+                             if window.show_mask else overlay)  # both polarities
                     if window.show(shown) == "quit":
                         break
                 last_index = frame.index

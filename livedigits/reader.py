@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classify import NOT_A_DIGIT, Classifier
 from .boxes import overlaps
+from .classify import NOT_A_DIGIT, Classifier
 from .group import group
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .segment import MAX_CANDIDATES, find_candidates, smooth, threshold, to_gray
@@ -36,28 +36,28 @@ def working_gray(frame: np.ndarray, scale: float | None = None) -> tuple[np.ndar
 
 
 def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | None = None,
-            max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray, bool | None]:
+            max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
     """Segment one frame and normalize its candidates: what the classifier is given.
 
     Candidates come from both ink polarities, dark ink on light paper and light ink (chalk, a
     logo) on a dark surface, unless `ink_is_dark` names one: a frame can hold both, and the
-    classifier, which sees the grey picture, tells ink from the gaps between ink. Returns the
-    (N, 28, 28, 2) float32 batch, the (N, 4) int32 boxes in frame pixels and the polarity asked
-    for. The reader and the training-data engine (tools/scenes.py) both call this.
+    classifier, which sees the grey picture, tells ink from the gaps between ink. At most
+    `max_candidates` per polarity. Returns the (N, 28, 28, 2) float32 batch and the (N, 4)
+    int32 boxes in frame pixels. The reader and the training-data engine (tools/scenes.py) both
+    call this.
     """
     if frame.size == 0:
-        return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
-                ink_is_dark)
+        return np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32)
     blurred, factor = working_gray(frame, scale)
     masks: list[np.ndarray] = []
     boxes = []
     for dark in (True, False) if ink_is_dark is None else (ink_is_dark,):
-        candidates = find_candidates(threshold(blurred, ink_is_dark=dark)[0], max_candidates)
+        candidates = find_candidates(threshold(blurred, dark), max_candidates)
         masks += candidates.masks
         boxes.append(candidates.boxes)
     boxes = np.concatenate(boxes)
     batch = normalize_batch(masks, boxes, blurred, binary=True)
-    return batch, np.round(boxes / factor).astype(np.int32), ink_is_dark
+    return batch, np.round(boxes / factor).astype(np.int32)
 
 
 def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
@@ -119,30 +119,31 @@ class Reader:
         self.scale = scale
         self.max_candidates = max_candidates
 
-    def mask(self, frame: np.ndarray,
-             ink_is_dark: bool | None = None) -> tuple[np.ndarray, float, bool | None]:
-        """The ink mask the digits are cut from, the scale it was made at, and the polarity."""
+    def mask(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> tuple[np.ndarray, float]:
+        """The ink mask the digits are cut from (both polarities unless one is named) and the
+        scale it was made at."""
         blurred, scale = working_gray(frame, self.scale)
-        mask, ink_is_dark = threshold(blurred, ink_is_dark=ink_is_dark)
-        return mask, scale, ink_is_dark
+        if ink_is_dark is not None:
+            return threshold(blurred, ink_is_dark), scale
+        return threshold(blurred, True) | threshold(blurred, False), scale
 
     def detect(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
         """Every candidate of one frame with its class probabilities, boxes in frame pixels.
 
-        `ink_is_dark`: the polarity if known (see `Tracker.ink_is_dark`); decided otherwise.
+        `ink_is_dark`: read only dark ink (True) or only light ink (False); both by default.
+        Of two candidates read as digits on the same spot, only the more confident is kept.
         """
-        batch, boxes, ink_is_dark = prepare(frame, self.scale, ink_is_dark, self.max_candidates)
+        batch, boxes = prepare(frame, self.scale, ink_is_dark, self.max_candidates)
         probs = self.classifier(batch)
         keep = suppress(boxes, probs)
-        return Detections(boxes[keep], probs[keep], ink_is_dark)
+        return Detections(boxes[keep], probs[keep])
 
     def read(self, frame: np.ndarray, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float).
 
-        With a `tracker` (one per camera or video), labels are smoothed over frames, each digit
-        carries a stable `.track` id, and the ink polarity is decided only now and then.
+        With a `tracker` (one per camera or video), labels are smoothed over frames and each
+        digit carries a stable `.track` id.
         """
         if tracker is None:
             return Reading(*group(decide(self.detect(frame), self.min_confidence)))
-        detections = self.detect(frame, tracker.ink_is_dark)
-        return Reading(*group(tracker.update(detections, self.min_confidence)))
+        return Reading(*group(tracker.update(self.detect(frame), self.min_confidence)))

@@ -12,15 +12,10 @@ from .boxes import overlaps
 MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
-# A polarity candidate whose box holds more blob centres than this, its own included, frames
-# them (a sheet's edge). A big digit holds the paper inside its loops and beside its strokes:
-# 4-8 failed a close-up photo.
-FRAMED = 12
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
 MAX_ASPECT = 2.5
-POLARITY_ASPECT = 1.5  # the polarity cue weighs only shapes clearly digit-like
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
 _VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
@@ -47,18 +42,16 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     raise ValueError(f"not an image: array of shape {frame.shape}")
 
 
-def binarize(gray: np.ndarray, contrast: int = 12,
-             ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool | None]:
-    """Gray frame -> (uint8 mask, 255 where there is ink, whatever its polarity; the polarity).
+def binarize(gray: np.ndarray, ink_is_dark: bool = True, contrast: int = 12) -> np.ndarray:
+    """Gray frame -> uint8 mask, 255 where there is ink of the polarity asked for.
 
     A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
     threshold over a window a few strokes wide, which survives shadows and uneven light; then
-    ruled lines are taken out, so they do not chain a line of digits into one blob.
-    `ink_is_dark` is the polarity when it is known (an earlier frame of the same scene); it is
-    decided here otherwise. Returns the mask and the polarity, None when the frame had nothing
-    digit-like to decide it by (it is then thresholded as dark ink).
+    ruled lines are taken out, so they do not chain a line of digits into one blob. The reader
+    thresholds both polarities (dark pen on paper, chalk or a logo on a dark surface) and lets
+    the classifier decide, since one frame can hold both.
     """
-    return threshold(smooth(gray), contrast, ink_is_dark)
+    return threshold(smooth(gray), ink_is_dark, contrast)
 
 
 def smooth(gray: np.ndarray) -> np.ndarray:
@@ -66,88 +59,18 @@ def smooth(gray: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(gray, (5, 5), 0)
 
 
-def threshold(blurred: np.ndarray, contrast: int = 12,
-              ink_is_dark: bool | None = None) -> tuple[np.ndarray, bool | None]:
-    """`binarize` after the blur: a smoothed gray frame -> (mask, polarity)."""
+def threshold(blurred: np.ndarray, ink_is_dark: bool = True, contrast: int = 12) -> np.ndarray:
+    """`binarize` after the blur: 255 where a pixel is `contrast` darker (or lighter) than its
+    neighbourhood's mean, ruled lines taken out."""
     h, w = blurred.shape
     block = max(15, min(h, w) // 12) | 1
     local = cv2.blur(blurred, (block, block))
-    if ink_is_dark is None:
-        ink_is_dark = _ink_is_dark(blurred, local, contrast)
-    dark = True if ink_is_dark is None else ink_is_dark
-    return remove_lines(_threshold(blurred, local, contrast, dark)), ink_is_dark
-
-
-def _ink_is_dark(blurred: np.ndarray, local: np.ndarray, contrast: int) -> bool | None:
-    """Polarity, decided at half size: do the dark or the light shapes look more like digits?
-
-    Each side's digit-shaped blobs are weighed by how far their pixels stand out (see
-    `_digit_contrast`); the side that stands out more is the ink. None when neither side has
-    any (a blank or black frame), so that a stream decides again on its next frame.
-    """
-    # Contiguous copies once: OpenCV would copy the strided views on every call.
-    small_blurred = np.ascontiguousarray(blurred[::2, ::2])
-    small_local = np.ascontiguousarray(local[::2, ::2])
-    h, w = small_blurred.shape
-    # The paper's (or board's) level: a median over a coarse grid. Thick ink pulls the local
-    # mean towards it, so that the paper's halo around the ink would stand out from the mean
-    # about as much as the ink does; from the median it does not.
-    coarse = cv2.resize(small_blurred, (max(1, w // 8), max(1, h // 8)),
-                        interpolation=cv2.INTER_AREA).astype(np.float32)
-    # (In float32 OpenCV sorts the 5x5 windows directly: 10x faster than its 8-bit median.)
-    paper = cv2.resize(cv2.medianBlur(coarse, 5).astype(np.uint8), (w, h),
-                       interpolation=cv2.INTER_LINEAR)
-    # The nearer of the two levels: by a sheet's edge the coarse median mixes sheet and desk.
-    deviation = cv2.min(cv2.absdiff(small_blurred, paper), cv2.absdiff(small_blurred, small_local))
-    masks = [_threshold(small_blurred, small_local, contrast, is_dark)
-             for is_dark in (True, False)]
-    shapes = [_digit_shapes(mask) for mask in masks]
-    # A shape whose box holds many other digit-shaped blobs of either side is a frame around
-    # them (the edge of a sheet, the desk around it), not a digit.
-    centres = np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2 for _, boxes in shapes])
-    dark, light = (_digit_contrast(mask, contours, boxes, centres, deviation)
-                   for mask, (contours, boxes) in zip(masks, shapes, strict=True))
-    if dark == light == 0.0:
-        return None
-    return dark >= light
-
-
-def _digit_shapes(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The outer contours and boxes of a mask's digit-shaped blobs."""
-    contours, boxes, filled = blobs(mask)
-    digit_like = np.flatnonzero(_digit_like(boxes, filled, mask.shape, POLARITY_ASPECT))
-    return [contours[i] for i in digit_like], boxes[digit_like]
-
-
-def _threshold(blurred: np.ndarray, local: np.ndarray, contrast: int, dark: bool) -> np.ndarray:
-    """255 where a pixel is `contrast` darker (or lighter) than its neighbourhood's mean."""
     # dtype given: OpenCV takes an array of 4 elements for a scalar unless told otherwise.
-    if dark:
-        return cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U), cv2.CMP_LT)
-    return cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
-
-
-def _digit_contrast(mask: np.ndarray, contours: list[np.ndarray], boxes: np.ndarray,
-                    centres: np.ndarray, deviation: np.ndarray) -> float:
-    """Summed contrast of a mask's digit-shaped blobs (`contours`, `boxes`): the polarity cue.
-
-    Ink gives many digit-shaped blobs that stand out strongly. The other side gives the halo
-    of paper around the ink, which stands out less, and the bright edge of a sheet, which
-    frames the digits. Counting pixels fails on heavy marker (its halo outnumbers it), mean
-    contrast fails on a sheet on a dark desk (its edge out-contrasts a ballpoint). Blobs whose
-    box holds more than FRAMED `centres` (of both sides' digit-shaped blobs) are left out.
-    """
-    if not len(boxes):
-        return 0.0
-    x, y, w, h = (boxes[:, i, None] for i in range(4))
-    inside = ((centres[:, 0] > x) & (centres[:, 0] < x + w)
-              & (centres[:, 1] > y) & (centres[:, 1] < y + h)).sum(axis=1)
-    digits = np.flatnonzero(inside <= FRAMED)
-    if not len(digits):
-        return 0.0
-    stencil = np.zeros_like(mask)
-    cv2.drawContours(stencil, [contours[i] for i in digits], -1, 255, cv2.FILLED)
-    return float(cv2.sumElems(cv2.bitwise_and(deviation, deviation, mask=stencil & mask))[0])
+    if ink_is_dark:
+        mask = cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U), cv2.CMP_LT)
+    else:
+        mask = cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
+    return remove_lines(mask)
 
 
 def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -223,14 +146,13 @@ def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
     return np.where(count >= 2, np.uint8(255), np.uint8(0))
 
 
-def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int],
-                max_aspect: float = MAX_ASPECT) -> np.ndarray:
+def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Per box (x, y, w, h) with the area its shapes fill: size relative to the frame, aspect
     and ink of a digit? (A solid blob is told from a digit later, on its real ink.)"""
     w, h = boxes[:, 2], boxes[:, 3]
     density = filled / np.maximum(w * h, 1)
     min_h = max(8, 0.02 * min(shape))
-    return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= max_aspect * h) & (density >= 0.06)
+    return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= MAX_ASPECT * h) & (density >= 0.06)
 
 
 @dataclass(frozen=True, eq=False)

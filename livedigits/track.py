@@ -28,8 +28,7 @@ class TrackerSettings:
     without being seen; hysteresis: width of the band around min_confidence in which a digit
     keeps its state (shown at min_confidence + hysteresis / 2, hidden below min_confidence -
     hysteresis / 2); margin: another class must beat the shown one by this much to replace it;
-    min_overlap: box overlap (IoU) that links a candidate to a track; polarity_every: frames
-    after which the ink polarity is decided anew.
+    min_overlap: box overlap (IoU) that links a candidate to a track.
 
     The defaults were chosen on five generated handheld videos (make_samples.py seeds 1-5),
     not on samples/video.mp4.
@@ -41,7 +40,6 @@ class TrackerSettings:
     hysteresis: float = 0.3
     margin: float = 0.1
     min_overlap: float = 0.2
-    polarity_every: int = 10
 
 
 NO_SMOOTHING = TrackerSettings(alpha=1.0, min_hits=1, max_misses=0, hysteresis=0.0, margin=0.0)
@@ -61,8 +59,6 @@ class Tracker:
     def __init__(self, settings: TrackerSettings = TrackerSettings()):
         if not 0.0 < settings.alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {settings.alpha}")
-        if settings.polarity_every < 1:
-            raise ValueError(f"polarity_every must be 1 or more, got {settings.polarity_every}")
         self.settings = settings
         self.boxes = np.zeros((0, 4), np.int32)
         self.probs = np.zeros((0, CLASSES), np.float32)
@@ -71,24 +67,10 @@ class Tracker:
         self.misses = np.zeros(0, np.int32)
         self.labels = np.zeros(0, np.int64)  # the label shown, HIDDEN when none
         self.next_id = 0
-        self._ink_is_dark: bool | None = None
-        self._polarity_age = 0
-
-    @property
-    def ink_is_dark(self) -> bool | None:
-        """The source's ink polarity while fresh, None when the next frame should decide it.
-
-        Paper or board does not flip between frames, and deciding costs as much as the rest
-        of thresholding; so it is decided once every `polarity_every` frames.
-        """
-        return self._ink_is_dark if self._polarity_age < self.settings.polarity_every else None
 
     def update(self, detections: Detections, min_confidence: float) -> list[Digit]:
         """Fold one frame's candidates in; return the digits to show, with track ids."""
         s = self.settings
-        if self.ink_is_dark is None:  # this frame was thresholded with a polarity of its own
-            self._ink_is_dark, self._polarity_age = detections.ink_is_dark, 0
-        self._polarity_age += 1
         pairs = match(self.boxes, detections.boxes, s.min_overlap)
         old = np.array([p[0] for p in pairs], np.intp)
         new = np.array([p[1] for p in pairs], np.intp)

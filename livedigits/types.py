@@ -16,13 +16,11 @@ class Detections:
     """Every candidate of one frame, before any is kept or dropped.
 
     boxes: (N, 4) int32, x, y, w, h in the source frame's pixels; probs: (N, 11) float32 softmax,
-    class 10 = not a digit; ink_is_dark: the ink polarity the frame was thresholded with, None
-    when it could not be decided (a blank frame; thresholded as dark ink).
+    class 10 = not a digit.
     """
 
     boxes: np.ndarray
     probs: np.ndarray
-    ink_is_dark: bool | None = None
 
 
 @dataclass(frozen=True)

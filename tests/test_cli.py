@@ -161,7 +161,8 @@ BAD_INPUTS = {
     "not an image": (["{tmp}/text.png"], ["text.png"]),
     "missing model": (["{frame}", "--model", "{tmp}/none.onnx"], ["none.onnx"]),
     "corrupt model": (["{frame}", "--model", "{tmp}/corrupt.onnx"], ["corrupt.onnx"]),
-    "wrong model": (["{frame}", "--model", "{tmp}/wrong.onnx"], ["(N, 28, 28, 1)"]),
+    "wrong model": (["{frame}", "--model", "{tmp}/wrong.onnx"], ["(N, 28, 28, 2)"]),
+    "old-contract model": (["{frame}", "--model", "{tmp}/old.onnx"], ["old contract", "old.onnx"]),
     "unwritable output": (["{video}", "-o", "/proc/livedigits/out.mp4"], ["out.mp4"]),
     "unwritable json": (["{video}", "--json", "/proc/livedigits/out.jsonl"], ["out.jsonl"]),
     "bad output kind": (["{video}", "-o", "{tmp}/out.txt"], ["out.txt"]),
@@ -182,6 +183,8 @@ def test_bad_input_gives_one_clear_line(tmp_path, case):
     (tmp_path / "corrupt.onnx").write_bytes(b"\x08\x07garbage")
     if case == "wrong model":
         write_model(tmp_path / "wrong.onnx", ["N", 32, 32, 3])
+    if case == "old-contract model":  # one channel, the mask only: what livedigits 0.x shipped
+        write_model(tmp_path / "old.onnx", ["N", 28, 28, 1])
     args, words = BAD_INPUTS[case]
     fill = {"tmp": tmp_path, "frame": SAMPLES / "frames" / "frame_00.jpg",
             "video": SAMPLES / "video.mp4"}

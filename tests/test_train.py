@@ -14,23 +14,34 @@ pytest.importorskip("tf2onnx", reason="the train extra is not installed")
 
 
 def test_training_smoke_run_exports_a_model_with_the_contract(tmp_path):
+    """Scene crops made by tools/scenes.py, then one epoch of real Keras training on them and
+    on augmented MNIST, exported with tf2onnx and quantized."""
+    pytest.importorskip("skimage", reason="the train extra is not installed")
+    scenes = tmp_path / "scenes.npz"
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "scenes.py"), "--data", str(DATA / "mnist_small.npz"),
+         "--frames", "6", "--workers", "1", "--out", str(scenes)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert made.returncode == 0 and scenes.is_file(), made.stderr[-3000:]
     out = tmp_path / "model"
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "train.py"), "--data", str(DATA / "mnist_small.npz"),
-         "--out", str(out), "--epochs", "1", "--val", "200", "--workers", "1", "--seed", "1"],
+         "--out", str(out), "--epochs", "1", "--val", "200", "--workers", "1", "--seed", "1",
+         "--scenes", str(scenes), "--val-scenes", str(scenes)],
         capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
 
     from livedigits.classify import Classifier
 
     for name in ("digits_cnn.onnx", "digits_cnn_int8.onnx"):
-        classifier = Classifier(out / name)  # raises unless (N, 28, 28, 1) -> (N, 11)
+        classifier = Classifier(out / name)  # raises unless (N, 28, 28, 2) -> (N, 11)
         assert classifier.input_name == "image" and classifier.output_name == "probs"
         inputs = classifier.session.get_inputs()[0]
         assert not isinstance(inputs.shape[0], int), "the batch dimension must be dynamic"
     card = json.loads((out / "digits_cnn.json").read_text())
     assert card["onnx_parity"]["max_abs_diff"] <= 1e-4 and card["onnx_parity"]["argmax_equal"]
     assert card["seed"] == 1 and card["epochs"] == 1 and "--epochs 1" in card["command"]
+    assert card["input"]["shape"] == ["N", 28, 28, 2] and "scene_digits" in card["validation"]
     for picture in ("digits_cnn_confusion.png", "digits_cnn_errors.png"):
         assert (out / picture).is_file()
 

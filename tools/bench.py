@@ -39,10 +39,10 @@ from livedigits.classify import Classifier, default_model
 from livedigits.group import group
 from livedigits.metrics import read_jsonl, sequence_accuracy
 from livedigits.normalize import normalize_batch
-from livedigits.reader import decide
-from livedigits.segment import find_candidates
+from livedigits.reader import decide, prepare, suppress, working_gray
+from livedigits.segment import find_candidates, threshold
 from livedigits.sources import LiveSource, Replay
-from livedigits.track import Tracker, TrackerSettings
+from livedigits.track import Tracker
 from livedigits.types import Detections
 
 REPO = Path(__file__).resolve().parents[1]
@@ -218,16 +218,21 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
     times: dict[str, list[float]] = {s: [] for s in STAGES}
     for run in range(warmup + repeat):
         t0 = time.perf_counter()
-        mask, scale, _ = reader.mask(frame)
+        blurred, scale = working_gray(frame, reader.scale)
+        masks = [threshold(blurred, dark) for dark in (True, False)]
         t1 = time.perf_counter()
-        candidates = find_candidates(mask, reader.max_candidates)
+        candidates = [find_candidates(mask, reader.max_candidates) for mask in masks]
         t2 = time.perf_counter()
-        batch = normalize_batch(candidates.masks, binary=True)
+        crops = [m for c in candidates for m in c.masks]
+        found = np.concatenate([c.boxes for c in candidates])
+        batch = normalize_batch(crops, found, blurred, binary=True)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
-        boxes = np.round(candidates.boxes / scale).astype(np.int32)
-        reading = Reading(*group(decide(Detections(boxes, probs), reader.min_confidence)))
+        boxes = np.round(found / scale).astype(np.int32)
+        keep = suppress(boxes, probs)
+        reading = Reading(*group(decide(Detections(boxes[keep], probs[keep]),
+                                        reader.min_confidence)))
         t5 = time.perf_counter()
         render(frame, reading)
         t6 = time.perf_counter()
@@ -240,16 +245,15 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
               file=sys.stderr)
     return StageTimes({s: median_ms(t) for s, t in times.items()},
                       timed(lambda: reader.read(frame), repeat, warmup), stream_ms(
-                          reader, frame, repeat), len(candidates.masks),
+                          reader, frame, repeat), len(crops),
                       len(direct.digits), "".join(str(d.label) for d in direct.digits))
 
 
 def stream_ms(reader: Reader, frame: np.ndarray, repeat: int) -> tuple[float, float]:
-    """Median and mean ms of reader.read in a stream (one Tracker), where the ink polarity is
-    decided on one frame in `polarity_every`. At least 3 such periods are timed."""
+    """Median and mean ms of reader.read in a stream (one Tracker), as the command reads a
+    camera or a video."""
     tracker = Tracker()
-    times = durations(lambda: reader.read(frame, tracker),
-                      max(repeat, 3 * tracker.settings.polarity_every), warmup=0)
+    times = durations(lambda: reader.read(frame, tracker), repeat, warmup=2)
     return median_ms(times), 1000 * statistics.fmean(times)
 
 
@@ -271,8 +275,7 @@ def stage_table(rows: list[tuple[str, int, str, StageTimes]]) -> list[str]:
 
 
 def batch_of(reader: Reader, frame: np.ndarray) -> np.ndarray:
-    mask, *_ = reader.mask(frame)
-    return normalize_batch(find_candidates(mask, reader.max_candidates).masks, binary=True)
+    return prepare(frame, reader.scale, None, reader.max_candidates)[0]
 
 
 def batching_table(reader: Reader, batches: dict[int, np.ndarray], repeat: int) -> list[str]:
@@ -452,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
             "candidates: time (candidates classified, cap 100). numbers: decide + group. "
             "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
             f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
-            "reads a camera or video: the ink polarity is decided on one frame in "
-            f"{TrackerSettings().polarity_every}.", "",
+            "reads a camera or video. Both ink polarities are segmented: gray+binarize and "
+            "candidates include both.", "",
             *stage_table(rows), "",
             "Share of placed digits read right in order (threads 1): " + ", ".join(accuracy)
             + ".", "",

@@ -244,7 +244,7 @@ def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bo
     image, numbers, warp = compose_scene(size, pick_kind(rng, empty), pool, rng,
                                          held_out=split != "train")
     record = ground_truth(index, 0.0, None, numbers, warp, size, check=False)
-    batch, boxes, _ = prepare(image)
+    batch, boxes = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"]), record
 
 
@@ -272,18 +272,18 @@ def make_crops(frames: int, seed: int, split: str, workers: int,
 
 
 def write_samples(out: Path, frames: int, seed: int, split: str, empty: bool,
-                  pool: DigitPool) -> None:
+                  pool: DigitPool, size: Size | None = None) -> None:
     """Scenes as scored frames: frames/scene_NNNN.jpg + frames.jsonl, in make_samples' shape."""
     (out / "frames").mkdir(parents=True, exist_ok=True)
     records = []
     for index in range(frames):
         rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
-        size = SIZES[int(rng.random() < 0.4)]
-        image, numbers, warp = compose_scene(size, pick_kind(rng, empty), pool, rng,
+        frame_size = size or SIZES[int(rng.random() < 0.4)]
+        image, numbers, warp = compose_scene(frame_size, pick_kind(rng, empty), pool, rng,
                                              held_out=split != "train")
         name = f"scene_{index:04d}.jpg"
         cv2.imwrite(str(out / "frames" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        records.append(ground_truth(index, 0.0, name, numbers, warp, size, check=False))
+        records.append(ground_truth(index, 0.0, name, numbers, warp, frame_size, check=False))
     write_jsonl(out / "frames.jsonl", records)
 
 
@@ -325,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=6000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--empty", action="store_true", help="surfaces only, no sheet")
+    p.add_argument("--size", type=lambda t: tuple(int(v) for v in t.split("x")),
+                   help="with --samples-out: every frame this size, WxH (default: 1280x720 or "
+                   "640x480 at random)")
     p.add_argument("--workers", type=int, default=mp.cpu_count())
     p.add_argument("--out", type=Path, help="write the labelled crops here (.npz)")
     p.add_argument("--samples-out", type=Path, help="write scored frames here instead")
@@ -339,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     _pool = DigitPool(mnist[f"x_{split}"], mnist[f"y_{split}"])
     if args.samples_out:
         if args.frames:
-            write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, _pool)
+            write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, _pool,
+                          args.size)
         if args.video:
             write_video(args.samples_out, args.video, args.seed, _pool)
         print(f"{args.frames} frames{' and a video' if args.video else ''} -> "

@@ -460,7 +460,12 @@ def main(argv=None) -> int:
                      f"({args.mnist_share:.0%} drawn each epoch), augmented anew each epoch "
                      f"to look like camera crops and drawn on paper, plus "
                      f"{args.negatives:.0%} generated not-a-digit crops",
-            "scenes": [str(path) for path in args.scenes],
+            "scenes": [f"{path.name} ({len(np.load(path)['y'])} crops)" for path in args.scenes]
+            + [f"{path.name} ({len(np.load(path)['y'])} crops, validation)"
+               for path in args.val_scenes],
+            "scenes_made_by": "python tools/scenes.py --frames 2000 --out runs/scenes_train.npz; "
+                              "python tools/scenes.py --split val --frames 400 "
+                              "--out runs/scenes_val.npz",
             "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
                           f"not augmented, and {len(val_scenes[1])} scene crops of the val "
                           "split (MNIST test digits on backgrounds held out of training)",
