@@ -87,6 +87,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        help="threads of onnxruntime and OpenCV (default 1; 0 lets each choose)")
     model.add_argument("--scale", type=float, metavar="F", help="resize factor before "
                        "segmentation (default: frames over 640 px are reduced to 640)")
+    model.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
+                       metavar="DEG", help="turn frames this many degrees clockwise before "
+                       "reading (0, 90, 180, 270): a camera mounted sideways, a page on its side")
     model.add_argument("--every", type=int, default=1, metavar="N",
                        help="read every Nth frame only; the others show the last reading")
     model.add_argument("--no-smooth", action="store_true", help="per-frame labels: no smoothing "
@@ -221,7 +224,8 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
         cv2.setNumThreads(args.threads)
     reader = Reader(model=args.model or default_model(args.int8), threads=args.threads or None,
-                    min_confidence=args.min_confidence, scale=args.scale)
+                    min_confidence=args.min_confidence, scale=args.scale,
+                    rotate=args.rotate)
     request = CameraRequest(args.width, args.height, args.fps, args.mjpg)
     stats, source, interrupted = Stats(), None, False
     with ExitStack() as stack:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from statistics import median
 
 from .boxes import union
 from .types import Digit, Number
 
-NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number
+NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number ...
+SPACED_GAP = 1.4  # ... or, on a line spaced widely throughout, wider than twice its median gap
+# and than this many heights: numbers a few digit widths apart stay apart however one writes.
 
 
 def lines_of(digits: list[Digit]) -> list[list[Digit]]:
@@ -39,11 +42,20 @@ def lines_of(digits: list[Digit]) -> list[list[Digit]]:
 
 
 def numbers_of(line: list[Digit]) -> list[Number]:
-    """Split one line where the gap between neighbours is wider than NUMBER_GAP digit heights."""
+    """Split one line where the gap between neighbours is wider than the line's own measure.
+
+    The measure is NUMBER_GAP times the line's median digit height (so one short digit, the
+    0 of a "2019", does not shrink it); on a line of three gaps or more it grows to twice the
+    median gap, up to SPACED_GAP heights (who spaces every digit widely writes numbers so).
+    """
+    gaps = [digit.box[0] - (prev.box[0] + prev.box[2]) for prev, digit in pairwise(line)]
+    height = median(d.box[3] for d in line)
+    widest = NUMBER_GAP * height
+    if len(gaps) >= 3:
+        widest = max(widest, min(2 * median(gaps), SPACED_GAP * height))
     runs: list[list[Digit]] = [[line[0]]]
-    for prev, digit in pairwise(line):
-        gap = digit.box[0] - (prev.box[0] + prev.box[2])
-        if gap > NUMBER_GAP * (prev.box[3] + digit.box[3]) / 2:
+    for gap, digit in zip(gaps, line[1:], strict=True):
+        if gap > widest:
             runs.append([])
         runs[-1].append(digit)
     return [Number(text="".join(str(d.label) for d in run),

@@ -11,6 +11,8 @@ from .boxes import overlaps
 from .classify import NOT_A_DIGIT, Classifier
 from .group import group
 from .normalize import CHANNELS, SIZE, normalize_batch
+from .rotate import check as check_turn
+from .rotate import turn, unturn_boxes, unturn_reading
 from .segment import MAX_CANDIDATES, find_candidates, smooth, threshold, to_gray
 from .track import Tracker
 from .types import Detections, Digit, Reading
@@ -104,16 +106,19 @@ class Reader:
 
     model: path to an ONNX model (default: the shipped one); threads: onnxruntime threads;
     min_confidence: weaker digits are dropped; scale: resize factor before segmentation
-    (default: frames larger than 640 px are reduced to 640).
+    (default: frames larger than 640 px are reduced to 640); rotate: degrees clockwise (0, 90,
+    180, 270) that turn the frame upright, for a camera mounted sideways or a page on its side
+    (boxes stay in the source frame's pixels).
     """
 
     def __init__(self, model: str | Path | None = None, threads: int | None = 1,
                  min_confidence: float = 0.5, scale: float | None = None,
-                 max_candidates: int = MAX_CANDIDATES):
+                 max_candidates: int = MAX_CANDIDATES, rotate: int = 0):
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in 0..1, got {min_confidence}")
         if scale is not None and not 0.05 <= scale <= 4.0:
             raise ValueError(f"scale must be in 0.05..4, got {scale}")
+        self.rotate = check_turn(rotate)
         self.classifier = Classifier(model, threads)
         self.min_confidence = min_confidence
         self.scale = scale
@@ -133,7 +138,13 @@ class Reader:
         `ink_is_dark`: read only dark ink (True) or only light ink (False); both by default.
         Of two candidates read as digits on the same spot, only the more confident is kept.
         """
-        batch, boxes = prepare(frame, self.scale, ink_is_dark, self.max_candidates)
+        upright = self._detect_upright(frame, ink_is_dark)
+        return Detections(unturn_boxes(upright.boxes, self.rotate, frame.shape), upright.probs)
+
+    def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
+        """`detect` with boxes in the frame turned upright (the frame itself without rotate)."""
+        batch, boxes = prepare(turn(frame, self.rotate), self.scale, ink_is_dark,
+                               self.max_candidates)
         probs = self.classifier(batch)
         keep = suppress(boxes, probs)
         return Detections(boxes[keep], probs[keep])
@@ -144,6 +155,10 @@ class Reader:
         With a `tracker` (one per camera or video), labels are smoothed over frames and each
         digit carries a stable `.track` id.
         """
+        detections = self._detect_upright(frame)
         if tracker is None:
-            return Reading(*group(decide(self.detect(frame), self.min_confidence)))
-        return Reading(*group(tracker.update(self.detect(frame), self.min_confidence)))
+            digits = decide(detections, self.min_confidence)
+        else:
+            digits = tracker.update(detections, self.min_confidence)
+        # Reading order is the upright page's; the boxes go back to the source frame.
+        return unturn_reading(Reading(*group(digits)), self.rotate, frame.shape)

@@ -25,6 +25,22 @@ def test_a_wide_gap_splits_numbers_on_one_line():
     assert texts([d(1, 0, 0), d(2, 25, 0), d(3, 120, 0), d(4, 145, 0)]) == ["12", "34"]
 
 
+def test_a_year_written_with_gaps_of_a_digit_width_is_one_number():
+    """ "2 0 1 9" spaced about one digit width apart, with a short 0 (a gap over 0.9 of the
+    0's height): one number."""
+    digits = [d(2, 0, 0, 24, 40), d(0, 54, 14, 22, 26), d(1, 106, 0, 10, 40), d(9, 146, 2, 24, 40)]
+    assert texts(digits) == ["2019"]
+
+
+def test_wide_spacing_throughout_keeps_numbers_whole_but_not_two_apart_numbers():
+    spaced = [d(i, 45 * i, 0) for i in range(4)]  # every gap 25 px, 0.6 heights
+    wide = [d(i, 60 * i, 0) for i in range(4)]  # every gap 40 px, a whole height
+    assert texts(spaced) == ["0123"] and texts(wide) == ["0123"]
+    assert texts([d(1, 0, 0), d(2, 25, 0), d(3, 140, 0), d(4, 165, 0)]) == ["12", "34"]
+    singles = [d(i, 84 * i, 0) for i in range(4)]  # one-digit numbers 64 px (1.6 heights) apart
+    assert texts(singles) == ["0", "1", "2", "3"]
+
+
 def test_a_slanted_line_stays_one_number():
     digits = [d(i, 25 * i, 100 + 12 * i) for i in range(6)]  # drifts a whole height down
     assert texts(digits) == ["012345"]

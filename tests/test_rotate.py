@@ -1,0 +1,60 @@
+"""--rotate: a sideways page is read upright, with boxes in the source frame's pixels."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import SAMPLES, run_cli
+
+from livedigits import Reader
+from livedigits.rotate import turn, unturn_boxes
+
+# A frame turned by UNDO[d] is set upright again by turning it d degrees clockwise.
+UNDO = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_boxes_map_back_exactly(degrees):
+    frame = np.zeros((60, 100), np.uint8)
+    frame[10:25, 30:70] = 255  # a box x 30, y 10, w 40, h 15
+    turned = turn(frame, degrees)
+    x, y, w, h = cv2.boundingRect(turned)
+    assert unturn_boxes(np.array([[x, y, w, h]]), degrees, frame.shape).tolist() == [
+        [30, 10, 40, 15]]
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_sideways_page_reads_as_the_upright_one(reader, degrees):
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    expected = reader.read(upright)
+    assert len(expected.numbers) >= 3
+    sideways = cv2.rotate(upright, UNDO[degrees])
+    reading = Reader(rotate=degrees).read(sideways)
+    assert [n.text for n in reading.numbers] == [n.text for n in expected.numbers]
+    # Each box is the upright box as it lies in the sideways frame.
+    for got, want in zip(reading.digits, expected.digits, strict=True):
+        mask = np.zeros(upright.shape[:2], np.uint8)
+        x, y, w, h = want.box
+        mask[y : y + h, x : x + w] = 255
+        assert got.box == cv2.boundingRect(cv2.rotate(mask, UNDO[degrees]))
+
+
+def test_rotate_on_the_command_line(tmp_path, reader):
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    sideways = tmp_path / "sideways.png"
+    cv2.imwrite(str(sideways), cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE))
+    out = tmp_path / "out.jsonl"
+    result = run_cli(sideways, "--rotate", "90", "--json", out, "--no-display")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text().splitlines()[0])
+    assert [n["text"] for n in record["numbers"]] == [n.text for n in reader.read(upright).numbers]
+    bad = run_cli(sideways, "--rotate", "45", "--no-display")
+    assert bad.returncode == 2 and "--rotate" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_rotate_is_validated():
+    with pytest.raises(ValueError, match="rotate"):
+        Reader(rotate=45)
