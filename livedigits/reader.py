@@ -13,7 +13,7 @@ from .group import group
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
-from .segment import MAX_CANDIDATES, find_candidates, smooth, threshold, to_gray
+from .segment import MAX_CANDIDATES, find_candidates, smooth, split_touching, threshold, to_gray
 from .track import Tracker
 from .types import Detections, Digit, Reading
 
@@ -38,28 +38,58 @@ def working_gray(frame: np.ndarray, scale: float | None = None) -> tuple[np.ndar
 
 
 def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | None = None,
-            max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+            max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Segment one frame and normalize its candidates: what the classifier is given.
 
     Candidates come from both ink polarities, dark ink on light paper and light ink (chalk, a
     logo) on a dark surface, unless `ink_is_dark` names one: a frame can hold both, and the
     classifier, which sees the grey picture, tells ink from the gaps between ink. At most
-    `max_candidates` per polarity. Returns the (N, 28, 28, 2) float32 batch and the (N, 4)
-    int32 boxes in frame pixels. The reader and the training-data engine (tools/scenes.py) both
-    call this.
+    `max_candidates` per polarity, and after them the two parts of each candidate wide enough
+    to be two touching digits. Returns the (N, 28, 28, 2) float32 batch, the (N, 4) int32 boxes
+    in frame pixels and, per row, the row it is a part of (-1 for a whole candidate). The
+    reader and the training-data engine (tools/scenes.py) both call this.
     """
     if frame.size == 0:
-        return np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32)
+        return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
+                np.zeros(0, np.intp))
     blurred, factor = working_gray(frame, scale)
-    masks: list[np.ndarray] = []
-    boxes = []
-    for dark in (True, False) if ink_is_dark is None else (ink_is_dark,):
-        candidates = find_candidates(threshold(blurred, dark), max_candidates)
-        masks += candidates.masks
-        boxes.append(candidates.boxes)
+    wholes = [find_candidates(threshold(blurred, dark), max_candidates)
+              for dark in ((True, False) if ink_is_dark is None else (ink_is_dark,))]
+    masks = [m for c in wholes for m in c.masks]
+    boxes = [c.boxes for c in wholes]
+    parents = [np.full(len(masks), -1, np.intp)]
+    first = 0
+    for whole in wholes:
+        parts, of = split_touching(whole)
+        masks += parts.masks
+        boxes.append(parts.boxes)
+        parents.append(of + first)
+        first += len(whole.masks)
     boxes = np.concatenate(boxes)
     batch = normalize_batch(masks, boxes, blurred, binary=True)
-    return batch, np.round(boxes / factor).astype(np.int32)
+    return batch, np.round(boxes / factor).astype(np.int32), np.concatenate(parents)
+
+
+def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Rows to keep: for each candidate cut in two, either the whole or its two parts.
+
+    The parts win when both read as digits and the less confident of them beats the whole
+    (or the whole reads as no digit): two touching digits. Otherwise the whole stays.
+    """
+    keep = np.ones(len(parents), bool)
+    labels = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(probs)), labels]
+    part_rows = np.flatnonzero(parents >= 0)
+    for left, right in zip(part_rows[::2].tolist(), part_rows[1::2].tolist(), strict=True):
+        whole = parents[left]
+        digits = labels[left] != NOT_A_DIGIT and labels[right] != NOT_A_DIGIT
+        better = min(confidence[left], confidence[right]) > (
+            confidence[whole] if labels[whole] != NOT_A_DIGIT else 0.0)
+        if digits and better:
+            keep[whole] = False
+        else:
+            keep[[left, right]] = False
+    return np.flatnonzero(keep)
 
 
 def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
@@ -143,9 +173,11 @@ class Reader:
 
     def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
         """`detect` with boxes in the frame turned upright (the frame itself without rotate)."""
-        batch, boxes = prepare(turn(frame, self.rotate), self.scale, ink_is_dark,
-                               self.max_candidates)
+        batch, boxes, parents = prepare(turn(frame, self.rotate), self.scale, ink_is_dark,
+                                        self.max_candidates)
         probs = self.classifier(batch)
+        chosen = choose_parts(parents, probs)
+        boxes, probs = boxes[chosen], probs[chosen]
         keep = suppress(boxes, probs)
         return Detections(boxes[keep], probs[keep])
 

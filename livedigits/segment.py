@@ -253,3 +253,36 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
         crops.append(crop)
     return Candidates(boxes[chosen][~solid], tuple(c for c, s in zip(crops, solid, strict=True)
                                                    if not s))
+
+
+WIDE = 0.9  # width over height from which a candidate may be two touching digits
+
+
+def split_touching(candidates: Candidates) -> tuple[Candidates, np.ndarray]:
+    """Each candidate wide enough to be two touching digits, cut in two where its ink is
+    thinnest (the emptiest column of its middle half): the parts, and the index of the
+    candidate each part came from. The classifier then decides between the whole and the parts.
+    """
+    boxes, masks, parents = [], [], []
+    for k, ((x, y, w, h), mask) in enumerate(zip(candidates.boxes.tolist(), candidates.masks,
+                                                 strict=True)):
+        if w < WIDE * h:
+            continue
+        profile = np.count_nonzero(mask[:, w // 4 : w - w // 4], axis=0)
+        # The emptiest column; of equals, the one nearest the middle.
+        middle = np.abs(np.arange(len(profile)) - len(profile) / 2)
+        cut = w // 4 + int(np.lexsort((middle, profile))[0])
+        parts = []
+        for left, part in ((0, mask[:, :cut]), (cut, mask[:, cut:])):
+            px, py, pw, ph = cv2.boundingRect(part)
+            if pw == 0 or ph < 0.4 * h:  # a part must be a digit's height, not a tail
+                break
+            parts.append(((x + left + px, y + py, pw, ph),
+                          np.ascontiguousarray(part[py : py + ph, px : px + pw])))
+        if len(parts) == 2:
+            for box, crop in parts:
+                boxes.append(box)
+                masks.append(crop)
+                parents.append(k)
+    return (Candidates(np.array(boxes, np.int32).reshape(-1, 4), tuple(masks)),
+            np.array(parents, np.intp))

@@ -9,10 +9,13 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLES
+from conftest import DATA, SAMPLES
 
 from livedigits import Digit, ModelError, Reader, Reading
 from livedigits.metrics import score
+from livedigits.mnist import load_mnist
+from livedigits.reader import choose_parts
+from livedigits.segment import find_candidates
 from livedigits.sinks import record
 from livedigits.sources import open_source
 
@@ -92,6 +95,55 @@ def test_dark_ink_and_light_ink_in_one_frame_are_both_read(reader):
     assert left and right
     both = reader.read(mixed)
     assert texts(both, False) == left and texts(both, True) == right
+
+
+def on_paper(ink: np.ndarray) -> np.ndarray:
+    """A boolean ink picture written on paper at (80, 100) of a 400x300 frame (BGR)."""
+    frame = np.full((300, 400), 210.0, np.float32)
+    frame[100 : 100 + ink.shape[0], 80 : 80 + ink.shape[1]][ink] = 45.0
+    frame = cv2.GaussianBlur(frame, (0, 0), 0.8)
+    frame += np.random.default_rng(0).normal(0, 2, frame.shape)
+    return cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def touching(reader: Reader, first: int, second: int) -> np.ndarray:
+    """Two MNIST test digits, each of which the reader reads alone, written so close that
+    their strokes touch."""
+    data = load_mnist(DATA / "mnist_small.npz")
+    ink = []
+    for label in (first, second):
+        for k in np.flatnonzero(data["y_test"] == label):
+            big = cv2.resize(data["x_test"][k], None, fx=3, fy=3,
+                             interpolation=cv2.INTER_CUBIC) > 100
+            if [d.label for d in reader.read(on_paper(big)).digits] == [label]:
+                ink.append(big)
+                break
+    canvas = np.zeros((84, 168), bool)
+    canvas[:, :84] = ink[0]
+    for offset in range(84, 0, -1):  # slide the second digit left until the strokes meet
+        both = canvas.copy()
+        both[:, offset : offset + 84] |= ink[1]
+        if cv2.connectedComponents(both.astype(np.uint8))[0] == 2:  # background + one shape
+            break
+    return on_paper(both)
+
+
+@pytest.mark.parametrize(("first", "second"), [(4, 7), (2, 1), (5, 0)])
+def test_two_touching_digits_are_split_and_read(reader, first, second):
+    frame = touching(reader, first, second)
+    mask, _ = reader.mask(frame)
+    assert len(find_candidates(mask).boxes) == 1, "the two digits touch: one shape"
+    assert [d.label for d in reader.read(frame).digits] == [first, second]
+
+
+def test_the_parts_replace_the_whole_only_when_both_read_better():
+    parents = np.array([-1, -1, 0, 0, 1, 1])
+    probs = np.full((6, 11), 0.01, np.float32)
+    probs[0, 10] = 0.9  # whole 0: not a digit ...
+    probs[2, 4], probs[3, 7] = 0.8, 0.7  # ... its parts: a 4 and a 7: the parts win
+    probs[1, 8] = 0.95  # whole 1: a confident 8 ...
+    probs[4, 3], probs[5, 10] = 0.9, 0.9  # ... its parts: a 3 and no digit: the whole stays
+    assert choose_parts(parents, probs).tolist() == [1, 2, 3]
 
 
 def test_empty_and_blank_frames_read_nothing(reader):

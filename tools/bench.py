@@ -39,8 +39,8 @@ from livedigits.classify import Classifier, default_model
 from livedigits.group import group
 from livedigits.metrics import read_jsonl, sequence_accuracy
 from livedigits.normalize import normalize_batch
-from livedigits.reader import decide, prepare, suppress, working_gray
-from livedigits.segment import find_candidates, threshold
+from livedigits.reader import choose_parts, decide, prepare, suppress, working_gray
+from livedigits.segment import find_candidates, split_touching, threshold
 from livedigits.sources import LiveSource, Replay
 from livedigits.track import Tracker
 from livedigits.types import Detections
@@ -221,15 +221,21 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
         blurred, scale = working_gray(frame, reader.scale)
         masks = [threshold(blurred, dark) for dark in (True, False)]
         t1 = time.perf_counter()
-        candidates = [find_candidates(mask, reader.max_candidates) for mask in masks]
+        wholes = [find_candidates(mask, reader.max_candidates) for mask in masks]
+        splits = [split_touching(whole) for whole in wholes]
         t2 = time.perf_counter()
-        crops = [m for c in candidates for m in c.masks]
-        found = np.concatenate([c.boxes for c in candidates])
+        crops = [m for c in wholes for m in c.masks] + [m for p, _ in splits for m in p.masks]
+        found = np.concatenate([c.boxes for c in wholes] + [p.boxes for p, _ in splits])
+        offsets = np.cumsum([0] + [len(c.masks) for c in wholes])
+        parents = np.concatenate([np.full(offsets[-1], -1)]
+                                 + [of + first for (_, of), first in zip(splits, offsets,
+                                                                          strict=False)])
         batch = normalize_batch(crops, found, blurred, binary=True)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
-        boxes = np.round(found / scale).astype(np.int32)
+        chosen = choose_parts(parents, probs)
+        boxes, probs = np.round(found[chosen] / scale).astype(np.int32), probs[chosen]
         keep = suppress(boxes, probs)
         reading = Reading(*group(decide(Detections(boxes[keep], probs[keep]),
                                         reader.min_confidence)))

@@ -227,7 +227,7 @@ def label_candidates(boxes: np.ndarray, truth: list[dict]) -> np.ndarray:
     t = true_boxes[None]
     ix = np.minimum(b[..., 0] + b[..., 2], t[..., 0] + t[..., 2]) - np.maximum(b[..., 0], t[..., 0])
     iy = np.minimum(b[..., 1] + b[..., 3], t[..., 1] + t[..., 3]) - np.maximum(b[..., 1], t[..., 1])
-    covered = np.clip(ix, 0, None) * np.clip(iy, 0, None) / (t[..., 2] * t[..., 3])
+    covered = np.clip(ix, 0, None) * np.clip(iy, 0, None) / np.maximum(t[..., 2] * t[..., 3], 1)
     merged = (covered >= 0.5).sum(axis=1) >= 2
     digit = (best_iou >= DIGIT_IOU) & ~merged
     labels[digit] = [truth[k]["label"] for k in best[digit]]
@@ -244,7 +244,7 @@ def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bo
     image, numbers, warp = compose_scene(size, pick_kind(rng, empty), pool, rng,
                                          held_out=split != "train")
     record = ground_truth(index, 0.0, None, numbers, warp, size, check=False)
-    batch, boxes = prepare(image)
+    batch, boxes, _ = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"]), record
 
 
