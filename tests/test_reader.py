@@ -131,7 +131,7 @@ def touching(reader: Reader, first: int, second: int) -> np.ndarray:
 @pytest.mark.parametrize(("first", "second"), [(4, 7), (2, 1), (5, 0)])
 def test_two_touching_digits_are_split_and_read(reader, first, second):
     frame = touching(reader, first, second)
-    mask, _ = reader.mask(frame)
+    mask, _ = reader.mask(frame, ink_is_dark=True)
     assert len(find_candidates(mask).boxes) == 1, "the two digits touch: one shape"
     assert [d.label for d in reader.read(frame).digits] == [first, second]
 
