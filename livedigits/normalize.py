@@ -29,8 +29,9 @@ MIN_CONTRAST = 8.0  # grey levels: a fainter candidate is stretched no further t
 CONTEXT_RANGE = (-1.0, 2.0)  # channel 1 is clipped here: texture darker than paper, blacker ink
 
 
-def _deskew_matrix(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """The 2x3 shear that makes `ink`'s moment skew mu11/mu02 zero, and the pad it adds per side.
+def _shear(ink: np.ndarray) -> tuple[float, float, int]:
+    """The shear x' = x - skew * y + shift that makes `ink`'s moment skew mu11/mu02 zero:
+    (skew, shift, the pad it adds per side; 0 when there is nothing to shear).
 
     The shear pivots on the centre of mass, and the canvas grows so no ink is cut off.
     """
@@ -38,21 +39,23 @@ def _deskew_matrix(ink: np.ndarray) -> tuple[np.ndarray, int]:
     # faster here than binaryImage=True.
     m = cv2.moments(ink)
     if m["m00"] == 0 or m["mu02"] < 255e-2:
-        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32), 0
+        return 0.0, 0.0, 0
     skew = min(max(m["mu11"] / m["mu02"], -MAX_SKEW), MAX_SKEW)
     pad = math.ceil(abs(skew) * ink.shape[0] / 2) + 1
-    cy = m["m01"] / m["m00"]
     # x' = x - skew * (y - cy): rows below the centre move left when the digit leans right.
-    return np.array([[1.0, -skew, skew * cy + pad], [0.0, 1.0, 0.0]], np.float32), pad
+    return skew, skew * m["m01"] / m["m00"] + pad, pad
+
+
+def _sheared(ink: np.ndarray, skew: float, shift: float, pad: int) -> np.ndarray:
+    h, w = ink.shape
+    matrix = np.array([[1.0, -skew, shift], [0.0, 1.0, 0.0]], np.float32)
+    return cv2.warpAffine(ink, matrix, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
 
 
 def deskew(ink: np.ndarray) -> np.ndarray:
     """Shear `ink` (uint8, 0/255) so that its second-order moment skew mu11/mu02 becomes 0."""
-    shear, pad = _deskew_matrix(ink)
-    if not pad:
-        return ink
-    h, w = ink.shape
-    return cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+    skew, shift, pad = _shear(ink)
+    return _sheared(ink, skew, shift, pad) if pad else ink
 
 
 def normalize(mask: np.ndarray) -> np.ndarray:
@@ -74,18 +77,19 @@ def _binary(mask: np.ndarray) -> np.ndarray | None:
     return np.where(mask != 0, np.uint8(255), np.uint8(0))
 
 
-def _fit(ink: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+def _fit(ink: np.ndarray, out: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray | None:
     """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255).
 
-    Returns the 2x3 affine map from `ink`'s pixels to the field's, or None for no ink.
+    Returns the 2x3 affine map to the field's pixels from those of the image in which `ink`'s
+    top left corner lies at `origin`, or None for no ink.
     """
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
         return None
     crop = ink[y : y + h, x : x + w]
-    shear, pad = _deskew_matrix(crop)
+    skew, shift, pad = _shear(crop)
     if pad:
-        crop = cv2.warpAffine(crop, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+        crop = _sheared(crop, skew, shift, pad)
     x2, y2, w, h = cv2.boundingRect(crop)
     if w == 0 or h == 0:
         return None
@@ -105,13 +109,13 @@ def _fit(ink: np.ndarray, out: np.ndarray) -> np.ndarray | None:
     if x1 > x0 and y1 > y0:
         out[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]
 
-    # The same steps as one map: crop, shear, crop, resize (pixel centres: (v + 0.5) s - 0.5),
-    # shift. Channel 1 samples the grey frame with it.
+    # The same steps as one map, multiplied out by hand (a 3x3 product per candidate costs more
+    # than the rest of the fit): move to the crop, shear, crop again, resize (pixel centres:
+    # (v + 0.5) s - 0.5), shift. Channel 1 samples the grey frame with it.
     sx, sy = fit_w / w, fit_h / h
-    fit = np.array([[sx, 0.0, sx * (0.5 - x2) - 0.5 + left],
-                    [0.0, sy, sy * (0.5 - y2) - 0.5 + top], [0.0, 0.0, 1.0]])
-    shear3 = np.vstack([shear, [0.0, 0.0, 1.0]])
-    return (fit @ shear3 @ np.array([[1.0, 0, -x], [0, 1.0, -y], [0, 0, 1.0]]))[:2]
+    x0, y0 = x + origin[0], y + origin[1]
+    return np.array([[sx, -sx * skew, sx * (shift - x0 + skew * y0 + 0.5 - x2) - 0.5 + left],
+                     [0.0, sy, sy * (0.5 - y2 - y0) - 0.5 + top]])
 
 
 def _contrast(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -141,6 +145,9 @@ def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None
     them), so the check and conversion per mask are skipped; the result is the same.
     """
     n = len(masks)
+    if gray is not None and (boxes is None or len(boxes) != n):
+        raise ValueError(f"normalize_batch: {n} masks need {n} boxes in `gray`, got "
+                         f"{None if boxes is None else len(boxes)}")
     # Filled as uint8 and scaled to 0..1 once for the whole batch: per digit, every numpy call
     # counts.
     fitted = np.zeros((n, SIZE, SIZE), np.uint8)
@@ -149,14 +156,11 @@ def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None
         ink = mask if binary else _binary(mask)
         if ink is None:
             continue
-        warp = _fit(ink, fitted[i])
+        origin = (0, 0) if gray is None else (int(boxes[i, 0]), int(boxes[i, 1]))
+        warp = _fit(ink, fitted[i], origin)
         if warp is None:
             continue
-        if gray is None:
-            source = ink
-        else:
-            source = gray
-            warp[:, 2] -= warp[:, :2] @ boxes[i, :2]  # from frame pixels, not the crop's
+        source = ink if gray is None else gray
         # Outside the frame the nearest edge pixel goes on: no black border that looks like ink.
         cv2.warpAffine(source, warp, (SIZE, SIZE), grey[i], flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)

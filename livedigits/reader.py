@@ -42,12 +42,13 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     """Segment one frame and normalize its candidates: what the classifier is given.
 
     Candidates come from both ink polarities, dark ink on light paper and light ink (chalk, a
-    logo) on a dark surface, unless `ink_is_dark` names one: a frame can hold both, and the
-    classifier, which sees the grey picture, tells ink from the gaps between ink. At most
-    `max_candidates` per polarity, and after them the two parts of each candidate wide enough
-    to be two touching digits. Returns the (N, 28, 28, 2) float32 batch, the (N, 4) int32 boxes
-    in frame pixels and, per row, the row it is a part of (-1 for a whole candidate). The
-    reader and the training-data engine (tools/scenes.py) both call this.
+    logo) on a dark surface, unless `ink_is_dark` names one (faster, when it is known): a frame
+    can hold both, and the classifier, which sees the grey picture, tells ink from the gaps
+    between ink. The largest `max_candidates` of both are kept; after them come the two parts
+    of each candidate that may be two touching digits. Returns the (N, 28, 28, 2) float32
+    batch, the (N, 4) int32 boxes in frame pixels and, per row, the row it is a part of (-1 for
+    a whole candidate; parts come in pairs, left then right). The reader and the training-data
+    engine (tools/scenes.py) both call this.
     """
     if frame.size == 0:
         return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
@@ -55,6 +56,11 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     blurred, factor = working_gray(frame, scale)
     wholes = [find_candidates(threshold(blurred, dark), max_candidates)
               for dark in ((True, False) if ink_is_dark is None else (ink_is_dark,))]
+    if sum(len(c.masks) for c in wholes) > max_candidates:  # the largest of both polarities
+        area = [np.array([cv2.countNonZero(m) for m in c.masks]) for c in wholes]
+        least = np.sort(np.concatenate(area))[-max_candidates]
+        wholes = [c.take(np.flatnonzero(a >= least)[:max_candidates])
+                  for c, a in zip(wholes, area, strict=True)]
     masks = [m for c in wholes for m in c.masks]
     boxes = [c.boxes for c in wholes]
     parents = [np.full(len(masks), -1, np.intp)]
@@ -76,19 +82,16 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
     The parts win when both read as digits and the less confident of them beats the whole
     (or the whole reads as no digit): two touching digits. Otherwise the whole stays.
     """
-    keep = np.ones(len(parents), bool)
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
-    part_rows = np.flatnonzero(parents >= 0)
-    for left, right in zip(part_rows[::2].tolist(), part_rows[1::2].tolist(), strict=True):
-        whole = parents[left]
-        digits = labels[left] != NOT_A_DIGIT and labels[right] != NOT_A_DIGIT
-        better = min(confidence[left], confidence[right]) > (
-            confidence[whole] if labels[whole] != NOT_A_DIGIT else 0.0)
-        if digits and better:
-            keep[whole] = False
-        else:
-            keep[[left, right]] = False
+    left = np.flatnonzero(parents >= 0)[::2]  # parts come in pairs: left, then right
+    right, whole = left + 1, parents[left]
+    whole_score = np.where(labels[whole] != NOT_A_DIGIT, confidence[whole], 0.0)
+    win = ((labels[left] != NOT_A_DIGIT) & (labels[right] != NOT_A_DIGIT)
+           & (np.minimum(confidence[left], confidence[right]) > whole_score))
+    keep = np.ones(len(parents), bool)
+    keep[whole[win]] = False
+    keep[left[~win]] = keep[right[~win]] = False
     return np.flatnonzero(keep)
 
 
@@ -157,7 +160,7 @@ class Reader:
     def mask(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> tuple[np.ndarray, float]:
         """The ink mask the digits are cut from (both polarities unless one is named) and the
         scale it was made at."""
-        blurred, scale = working_gray(frame, self.scale)
+        blurred, scale = working_gray(turn(frame, self.rotate), self.scale)
         if ink_is_dark is not None:
             return threshold(blurred, ink_is_dark), scale
         return threshold(blurred, True) | threshold(blurred, False), scale

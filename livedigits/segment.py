@@ -9,7 +9,10 @@ import numpy as np
 
 from .boxes import overlaps
 
-MAX_CANDIDATES = 100  # per frame: a frame of pure noise must stay as fast as a normal one
+# Per frame, both polarities together (the largest are kept): a frame of pure noise must stay
+# about as fast as a normal one, and a dense page keep its thin 1s.
+MAX_CANDIDATES = 150
+MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
@@ -166,6 +169,10 @@ class Candidates:
     boxes: np.ndarray
     masks: tuple[np.ndarray, ...]
 
+    def take(self, rows: np.ndarray) -> Candidates:
+        """The candidates at `rows`, in that order."""
+        return Candidates(self.boxes[rows], tuple(self.masks[i] for i in rows.tolist()))
+
 
 def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     """Group ids 0..G-1 so pieces of one digit (a 5's detached bar, a broken 4) become one
@@ -255,23 +262,31 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
                                                    if not s))
 
 
-WIDE = 0.9  # width over height from which a candidate may be two touching digits
+WIDE = 1.1  # width over height from which a candidate may be two touching digits
+NECK = 0.5  # ... if the ink of its thinnest column is under this share of its median column
 
 
-def split_touching(candidates: Candidates) -> tuple[Candidates, np.ndarray]:
-    """Each candidate wide enough to be two touching digits, cut in two where its ink is
-    thinnest (the emptiest column of its middle half): the parts, and the index of the
-    candidate each part came from. The classifier then decides between the whole and the parts.
+def split_touching(candidates: Candidates, most: int = MAX_SPLITS,
+                   ) -> tuple[Candidates, np.ndarray]:
+    """Each candidate wide enough to be two touching digits and with a neck (a column of its
+    middle half with little ink), cut in two at the thinnest column: the parts, two rows each,
+    left then right, and the index of the candidate each part came from. The classifier then
+    decides between the whole and the parts. A 0 or a flat 2 has no neck and is not cut. At
+    most `most` are cut, the widest first, so a frame of noise stays bounded.
     """
     boxes, masks, parents = [], [], []
-    for k, ((x, y, w, h), mask) in enumerate(zip(candidates.boxes.tolist(), candidates.masks,
-                                                 strict=True)):
-        if w < WIDE * h:
-            continue
-        profile = np.count_nonzero(mask[:, w // 4 : w - w // 4], axis=0)
+    aspect = candidates.boxes[:, 2] / np.maximum(candidates.boxes[:, 3], 1)
+    wide = np.flatnonzero(aspect >= WIDE)
+    for k in wide[np.argsort(-aspect[wide], kind="stable")][:most].tolist():
+        (x, y, w, h), mask = candidates.boxes[k].tolist(), candidates.masks[k]
+        columns = np.count_nonzero(mask, axis=0)
+        profile = columns[w // 4 : w - w // 4]
         # The emptiest column; of equals, the one nearest the middle.
         middle = np.abs(np.arange(len(profile)) - len(profile) / 2)
-        cut = w // 4 + int(np.lexsort((middle, profile))[0])
+        best = int(np.lexsort((middle, profile))[0])
+        if profile[best] > NECK * np.median(columns[columns > 0]):
+            continue
+        cut = w // 4 + best
         parts = []
         for left, part in ((0, mask[:, :cut]), (cut, mask[:, cut:])):
             px, py, pw, ph = cv2.boundingRect(part)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from livedigits.segment import MAX_CANDIDATES, binarize, find_candidates, to_gray
+from livedigits.segment import MAX_CANDIDATES, MAX_SPLITS, binarize, find_candidates, to_gray
 
 DTYPES = (np.uint8, np.uint16, np.float32, np.float64, bool)
 
@@ -40,7 +40,7 @@ def frames(draw):
 @example(np.array([[162], [68], [10], [4]], np.uint8))  # 4 values: OpenCV took it for a scalar
 def test_random_frames_never_raise_and_respect_the_cap(reader, frame):
     reading = reader.read(frame)
-    assert len(reading.digits) <= 2 * MAX_CANDIDATES  # the cap holds per polarity
+    assert len(reading.digits) <= MAX_CANDIDATES + 2 * MAX_SPLITS  # wholes, parts for splits
     for dark in (True, False):
         mask = binarize(to_gray(frame), dark)
         assert mask.shape == frame.shape[:2] and mask.dtype == np.uint8

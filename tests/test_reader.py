@@ -14,7 +14,7 @@ from conftest import DATA, SAMPLES
 from livedigits import Digit, ModelError, Reader, Reading
 from livedigits.metrics import score
 from livedigits.mnist import load_mnist
-from livedigits.reader import choose_parts
+from livedigits.reader import choose_parts, prepare, suppress
 from livedigits.segment import find_candidates
 from livedigits.sinks import record
 from livedigits.sources import open_source
@@ -144,6 +144,32 @@ def test_the_parts_replace_the_whole_only_when_both_read_better():
     probs[1, 8] = 0.95  # whole 1: a confident 8 ...
     probs[4, 3], probs[5, 10] = 0.9, 0.9  # ... its parts: a 3 and no digit: the whole stays
     assert choose_parts(parents, probs).tolist() == [1, 2, 3]
+
+
+def test_parts_point_at_their_whole_in_both_polarities():
+    """A touching pair of dark ink and one of light ink on one frame: every part lies in the
+    box of the row it names, and parts come in pairs of one whole."""
+    frame = np.full((240, 640), 200, np.uint8)
+    frame[:, 320:] = 50  # the right half is a dark board
+    for x0, ink in ((40, 40), (360, 230)):
+        cv2.ellipse(frame, (x0 + 40, 120), (30, 50), 0, 0, 360, ink, 7)  # a 0 ...
+        cv2.line(frame, (x0 + 70, 120), (x0 + 140, 120), ink, 7)  # ... joined to a 1-ish bar
+        cv2.line(frame, (x0 + 140, 70), (x0 + 140, 170), ink, 7)
+    batch, boxes, parents = prepare(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    parts = np.flatnonzero(parents >= 0)
+    assert len(parts) >= 4 and len(parts) % 2 == 0 and len(batch) == len(boxes)
+    assert (parents[parts[::2]] == parents[parts[1::2]]).all()
+    for row in parts.tolist():
+        (x, y, w, h), (px, py, pw, ph) = boxes[parents[row]], boxes[row]
+        assert x <= px and y <= py and px + pw <= x + w and py + ph <= y + h
+
+
+def test_suppress_keeps_the_most_confident_of_overlapping_digits_only():
+    boxes = np.array([[0, 0, 20, 40], [6, 0, 20, 40], [12, 0, 20, 40], [0, 0, 20, 40]])
+    probs = np.full((4, 11), 0.0, np.float32)
+    probs[0, 3], probs[1, 5], probs[2, 8] = 0.9, 0.8, 0.7  # A clashes with B, B with C
+    probs[3, 10] = 0.99  # not a digit: never suppresses, never suppressed
+    assert suppress(boxes, probs).tolist() == [0, 2, 3]
 
 
 def test_empty_and_blank_frames_read_nothing(reader):

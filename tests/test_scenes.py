@@ -44,32 +44,53 @@ def test_labels_by_overlap():
     assert scenes.label_candidates(boxes, []).tolist() == [scenes.NOT_A_DIGIT] * len(boxes)
 
 
-def test_every_found_digit_gets_its_label_and_the_rest_none(pool):
-    """Scenes of a small seed through the reader's own segmentation: each candidate that
-    matches a true digit carries that digit, every other one is "not a digit" or left out."""
-    found = total = 0
+def test_halves_of_one_digit_are_not_it_but_halves_of_a_merged_pair_are_theirs():
+    zero = truth(((100, 100, 40, 44), 0))
+    halves = np.array([[100, 100, 40, 44], [100, 100, 20, 44], [120, 100, 20, 44]], np.int32)
+    parents = np.array([-1, 0, 0])
+    assert scenes.label_candidates(halves, zero, parents).tolist() == [
+        0, scenes.NOT_A_DIGIT, scenes.NOT_A_DIGIT]
+    pair = truth(((100, 100, 20, 40), 4), ((121, 100, 20, 40), 7))
+    cut = np.array([[100, 100, 41, 40], [100, 100, 21, 40], [121, 100, 20, 40]], np.int32)
+    assert scenes.label_candidates(cut, pair, parents).tolist() == [scenes.NOT_A_DIGIT, 4, 7]
+
+
+def test_workers_give_the_crops_one_process_gives(pool):
+    scenes._pool = pool
+    one = scenes.make_crops(4, 3, "train", workers=1)
+    two = scenes.make_crops(4, 3, "train", workers=2)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+
+
+def test_every_found_digit_gets_its_label_and_background_none(pool):
+    """Scenes of a small seed through the reader's own segmentation: each true digit that a
+    candidate matches is labelled with its digit; candidates away from every digit (wood,
+    walls, paper edges) are "not a digit"."""
+    found = total = background = 0
     for index in range(6):
         x, boxes, labels, record = scenes.labelled_scene(index, 5, "train", pool)
         assert x.shape == (len(boxes), 28, 28, 2) and len(labels) == len(boxes)
         total += len(record["digits"])
-        matched = set()
-        if record["digits"] and len(boxes):
-            overlap = iou(boxes, np.array([d["box"] for d in record["digits"]]))
-            for k, true in enumerate(record["digits"]):
-                best = int(overlap[:, k].argmax())
-                if overlap[best, k] >= 0.5:
-                    found += 1
-                    matched.add(best)
-                    assert labels[best] == true["label"]
-        others = [labels[i] for i in range(len(boxes)) if i not in matched]
-        assert set(others) <= {scenes.NOT_A_DIGIT, scenes.SKIP}
-    assert total > 20 and found / total > 0.7, (found, total)
+        if not record["digits"]:
+            assert (labels == scenes.NOT_A_DIGIT).all()
+            background += len(labels)
+            continue
+        overlap = iou(boxes, np.array([d["box"] for d in record["digits"]]))
+        for k, true in enumerate(record["digits"]):
+            matches = np.flatnonzero(overlap[:, k] >= 0.6)
+            if len(matches):
+                found += 1
+                assert true["label"] in labels[matches].tolist()
+        away = overlap.max(axis=1) == 0
+        assert (labels[away] == scenes.NOT_A_DIGIT).all()
+        background += int(away.sum())
+    assert total > 20 and found / total > 0.5 and background > 20, (found, total, background)
 
 
 def test_a_surface_alone_gives_only_negatives(pool):
-    _, boxes, labels, record = scenes.labelled_scene(3, 1, "train", pool, empty=True)
-    assert not record["digits"]
-    assert len(boxes) > 0 and (labels == scenes.NOT_A_DIGIT).all()
+    _, boxes, _, record = scenes.labelled_scene(3, 1, "train", pool, empty=True)
+    assert not record["digits"] and len(boxes) > 5  # a surface gives plenty of candidates
 
 
 def test_merged_digits_are_not_a_digit():

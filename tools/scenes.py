@@ -1,23 +1,28 @@
 """The scene engine: camera frames of handwritten digits in realistic surroundings, cut into
 candidates by the reader's own segmentation and labelled by their overlap with the truth.
 
-    # training crops, from MNIST train digits and the training backgrounds (a few minutes)
-    python tools/scenes.py --data ../shared/data/mnist --frames 6000 --out runs/scenes.npz
+    # training crops: MNIST train digits (less train.py's validation digits) on the training
+    # backgrounds; validation crops: the validation digits on backgrounds held out of training
+    python tools/scenes.py --frames 2000 --out runs/scenes_train.npz
+    python tools/scenes.py --split val --frames 400 --out runs/scenes_val.npz
     # scored frames (frames/ + frames.jsonl, as make_samples writes) from MNIST test digits on
-    # backgrounds held out of training; --empty: backgrounds only; --video: a handheld video
-    python tools/scenes.py --split val --frames 100 --samples-out runs/val_scenes
-    python tools/scenes.py --split val --frames 100 --empty --samples-out runs/val_empty
-    python tools/scenes.py --split val --frames 0 --video 10 --samples-out runs/val_video
+    # the held-out backgrounds; --empty: backgrounds only; --video: a handheld video
+    python tools/scenes.py --split test --seed 1 --frames 100 --samples-out runs/val_scenes
+    python tools/scenes.py --split test --seed 1 --frames 100 --empty --size 1280x720 \
+        --samples-out runs/val_empty
+    python tools/scenes.py --split test --seed 1 --frames 0 --video 10 --samples-out runs/val_video
 
 A scene is a sheet (white paper, a sticky note, a chalkboard; marker, ballpoint, fine pen or
 pencil) lying on a surface (wood, carpet, fabric, leather, a dark desk, a wall, a mouse pad with
 a logo, bundled photos), turned and seen in perspective, with its edges and corners in view,
 tape strips, a second sheet, printed words, pens, shadows, blur, noise and JPEG. Every frame goes
 through `livedigits.reader.prepare`, the segmentation and normalize the reader runs, and each
-candidate is labelled: the digit whose true box it matches (IoU >= 0.5, as the scoring does),
-or "not a digit" (10) when it matches none (IoU < 0.3: background, a piece of a digit) or covers
-two digits (a merged pair). Candidates in between are left out. The same seed gives the same
-crops. Rerun it whenever segmentation changes: the classifier must learn from what the
+candidate is labelled: the digit whose true box it matches (IoU >= 0.5, as the scoring does,
+and covering at least 3/4 of it), or "not a digit" (10) when it matches none (IoU < 0.3:
+background, a piece of a digit) or covers two digits (a merged pair). Candidates in between are
+left out. The two parts of a cut candidate are digits only when their whole was a merged pair;
+the halves of one digit are not. The same seed gives the same crops, whatever the number of
+workers. Rerun it whenever segmentation changes: the classifier must learn from what the
 segmenter really cuts out.
 """
 
@@ -55,8 +60,10 @@ from compose import (
     sheet,
     view,
 )
+from compose import overlaps as overlaps_box
+from splits import split_train
 
-from livedigits.boxes import iou
+from livedigits.boxes import iou, overlaps
 from livedigits.metrics import write_jsonl
 from livedigits.mnist import load_mnist
 from livedigits.reader import prepare
@@ -70,7 +77,8 @@ SIZES: tuple[Size, ...] = ((1280, 720), (640, 480))
 # edge in view sometimes), a chalkboard, and the surface alone (nothing but negatives).
 KINDS = {"sheet": 0.6, "page": 0.2, "chalk": 0.05, "empty": 0.15}
 STICKY = ((150, 230, 245), (200, 180, 245), (170, 235, 190), (240, 210, 160))  # BGR notes
-SPLIT_STREAM = {"train": 0, "val": 1}
+SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
+COVER = 0.75  # a digit candidate covers at least this share of its true box
 
 
 # ------------------------------------------------------------------------------ composing
@@ -149,12 +157,8 @@ def clutter(frame: np.ndarray, rng: np.random.Generator, avoid: list[tuple[int, 
             continue
         glyph.x, glyph.y = int(rng.integers(0, w - gw)), int(rng.integers(0, h - gh))
         box = (glyph.x - 6, glyph.y - 6, gw + 12, gh + 12)
-        if not any(_touch(box, other) for other in avoid):
+        if not any(overlaps_box(box, other) for other in avoid):
             blend(frame, glyph, 1.0)
-
-
-def _touch(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generator,
@@ -213,8 +217,12 @@ def pick_kind(rng: np.random.Generator, empty: bool) -> str:
 # ------------------------------------------------------------------------------ labelling
 
 
-def label_candidates(boxes: np.ndarray, truth: list[dict]) -> np.ndarray:
-    """Per candidate box (N, 4): its digit, NOT_A_DIGIT, or SKIP (see the module doc)."""
+def label_candidates(boxes: np.ndarray, truth: list[dict],
+                     parents: np.ndarray | None = None) -> np.ndarray:
+    """Per candidate box (N, 4): its digit, NOT_A_DIGIT, or SKIP (see the module doc).
+
+    parents: per row, the row it is a part of (-1 for a whole), as `prepare` gives them.
+    """
     labels = np.full(len(boxes), NOT_A_DIGIT, np.int64)
     if not len(boxes) or not truth:
         return labels
@@ -223,15 +231,19 @@ def label_candidates(boxes: np.ndarray, truth: list[dict]) -> np.ndarray:
     best = overlap.argmax(axis=1)
     best_iou = overlap[np.arange(len(boxes)), best]
     # The share of each true digit inside each candidate: a merged pair covers two.
-    b = boxes.astype(np.float32)[:, None]
-    t = true_boxes[None]
-    ix = np.minimum(b[..., 0] + b[..., 2], t[..., 0] + t[..., 2]) - np.maximum(b[..., 0], t[..., 0])
-    iy = np.minimum(b[..., 1] + b[..., 3], t[..., 1] + t[..., 3]) - np.maximum(b[..., 1], t[..., 1])
-    covered = np.clip(ix, 0, None) * np.clip(iy, 0, None) / np.maximum(t[..., 2] * t[..., 3], 1)
+    ox, oy = overlaps(boxes, true_boxes)
+    covered = (np.clip(ox, 0, None) * np.clip(oy, 0, None)
+               / np.maximum(true_boxes[:, 2] * true_boxes[:, 3], 1))
     merged = (covered >= 0.5).sum(axis=1) >= 2
-    digit = (best_iou >= DIGIT_IOU) & ~merged
+    digit = ((best_iou >= DIGIT_IOU) & (covered[np.arange(len(boxes)), best] >= COVER)
+             & ~merged)
+    if parents is not None:  # a part is a digit only if it was cut from a merged pair
+        part = parents >= 0
+        digit[part] &= merged[parents[part]]
     labels[digit] = [truth[k]["label"] for k in best[digit]]
     labels[~digit & ~merged & (best_iou >= NONE_IOU)] = SKIP
+    if parents is not None:
+        labels[(parents >= 0) & ~digit & (best_iou >= NONE_IOU)] = NOT_A_DIGIT
     return labels
 
 
@@ -244,8 +256,8 @@ def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bo
     image, numbers, warp = compose_scene(size, pick_kind(rng, empty), pool, rng,
                                          held_out=split != "train")
     record = ground_truth(index, 0.0, None, numbers, warp, size, check=False)
-    batch, boxes, _ = prepare(image)
-    return batch, boxes, label_candidates(boxes, record["digits"]), record
+    batch, boxes, parents = prepare(image)
+    return batch, boxes, label_candidates(boxes, record["digits"], parents), record
 
 
 # ------------------------------------------------------------------------------ main
@@ -264,7 +276,8 @@ def make_crops(frames: int, seed: int, split: str, workers: int,
                empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Crops of `frames` scenes, in frame order whatever the number of workers."""
     jobs = [(i, seed, split, empty) for i in range(frames)]
-    with mp.get_context("fork").Pool(workers) as procs:
+    # One OpenCV thread per worker: the workers are the parallelism.
+    with mp.get_context("fork").Pool(workers, cv2.setNumThreads, (1,)) as procs:
         parts = procs.map(_work, jobs, chunksize=8)
     x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 28, 28, 2), np.float16)
     y = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int8)
@@ -320,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
     p.add_argument("--split", choices=sorted(SPLIT_STREAM), default="train",
-                   help="train: MNIST train digits, training backgrounds; val: MNIST test "
-                   "digits, held-out backgrounds")
+                   help="train: MNIST train digits less train.py's validation digits, training "
+                   "backgrounds; val: those validation digits, held-out backgrounds; test: "
+                   "MNIST test digits, held-out backgrounds (scored sets)")
     p.add_argument("--frames", type=int, default=6000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--empty", action="store_true", help="surfaces only, no sheet")
@@ -338,8 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give one of --out and --samples-out")
     started = time.perf_counter()
     mnist = load_mnist(args.data)
-    split = "train" if args.split == "train" else "test"
-    _pool = DigitPool(mnist[f"x_{split}"], mnist[f"y_{split}"])
+    if args.split == "test":
+        _pool = DigitPool(mnist["x_test"], mnist["y_test"])
+    else:  # train.py's validation digits never appear in training scenes
+        val_idx, train_idx = split_train(len(mnist["x_train"]))
+        chosen = train_idx if args.split == "train" else val_idx
+        _pool = DigitPool(mnist["x_train"][chosen], mnist["y_train"][chosen])
     if args.samples_out:
         if args.frames:
             write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, _pool,

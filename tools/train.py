@@ -34,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment import NOT_A_DIGIT, augment_digit, make_negative, on_paper
+from splits import split_train
 
 from livedigits.mnist import load_mnist, mnist_mask
 from livedigits.normalize import CHANNELS, SIZE, normalize_batch
@@ -340,11 +341,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
     data = load_data(args.data)
-    order = np.random.default_rng(args.seed).permutation(len(data["x_train"]))
-    if args.limit:
-        order = order[: args.limit]
-    n_val = min(args.val, len(order) // 5)
-    val_idx, train_idx = order[:n_val], order[n_val:]
+    val_idx, train_idx = split_train(len(data["x_train"]), args.seed, args.val, args.limit)
+    n_val = len(val_idx)
     _images, _labels = data["x_train"], data["y_train"]
     # Fork the augmentation workers before TensorFlow starts its threads.
     pool = mp.get_context("fork").Pool(args.workers)
