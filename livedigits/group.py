@@ -8,9 +8,10 @@ from statistics import median
 from .boxes import union
 from .types import Digit, Number
 
-NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number ...
-SPACED_GAP = 1.4  # ... or, on a line spaced widely throughout, wider than twice its median gap
-# and than this many heights: numbers a few digit widths apart stay apart however one writes.
+NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number; on a line spaced
+# widely throughout, the limit rises to twice the line's median gap, but to this many heights
+# at most, so numbers a few digit widths apart stay apart however one writes.
+SPACED_GAP = 1.4
 
 
 def lines_of(digits: list[Digit]) -> list[list[Digit]]:
