@@ -40,7 +40,7 @@ from livedigits.group import group
 from livedigits.metrics import read_jsonl, sequence_accuracy
 from livedigits.normalize import normalize_batch
 from livedigits.reader import choose_parts, decide, prepare, suppress, working_gray
-from livedigits.segment import find_candidates, split_touching, threshold
+from livedigits.segment import MAX_CANDIDATES, find_candidates, split_touching, threshold
 from livedigits.sources import LiveSource, Replay
 from livedigits.track import Tracker
 from livedigits.types import Detections
@@ -458,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     normal = next(t for name, n, th, t in rows if (name, n, th) == ("1280x720", 20, "1"))
 
     out += ["## Time per stage, ms (median)", "",
-            "candidates: time (candidates classified, cap 100). numbers: decide + group. "
+            f"candidates: time (rows classified: wholes, at most {MAX_CANDIDATES} for both "
+            "polarities, and the parts of cut ones). numbers: choose parts, suppress, decide, "
+            "group. "
             "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
             f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
             "reads a camera or video. Both ink polarities are segmented: gray+binarize and "
