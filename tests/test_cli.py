@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 import pytest
 from conftest import SAMPLES, run_cli
+from metrics import read_jsonl, score
 
 from livedigits import Reader
 from livedigits.cli import StopOnInterrupt
-from livedigits.metrics import read_jsonl, score
 
 KEYS = {"frame", "time", "source", "digits", "numbers"}
 
