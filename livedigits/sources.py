@@ -22,6 +22,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from .images import load_image
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
                   ".pbm", ".jp2", ".exr", ".hdr", ".pnm", ".sr", ".ras"}
 DEFAULT_FPS = 30.0
@@ -363,12 +365,10 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 def _read_image(path: Path) -> np.ndarray:
     """Any image OpenCV reads (gray, BGRA, 16-bit) as BGR uint8; a clear error otherwise."""
-    if not path.is_file():
-        raise SourceError(f"no such image file: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise SourceError(f"{path}: not an image OpenCV can read (empty or corrupt?)")
-    return image
+    try:
+        return load_image(path)
+    except (FileNotFoundError, ValueError) as error:
+        raise SourceError(str(error)) from None
 
 
 def _image_paths(paths) -> list[Path]:
