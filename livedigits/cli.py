@@ -249,13 +249,10 @@ def plan_outputs(args: argparse.Namespace, source: Source, images: bool) -> list
 
 def open_outputs(args: argparse.Namespace, source: Source, images: bool, stack: ExitStack,
                  say: Callable[[str], None]):
-    """The window, JSON Lines and annotated output asked for; each closed by `stack`."""
+    """The window, JSON Lines and annotated output asked for (checked by plan_outputs); each
+    closed by `stack`."""
     from .sinks import ImageSink, JsonlSink, VideoSink, Window, display_available, is_directory
 
-    existing = plan_outputs(args, source, images)
-    if existing:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        say(f"overwriting {existing[0]}{more}")
     json_path, window = args.json, None
     if not args.no_display:
         if display_available():
@@ -293,9 +290,6 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda message: None) if args.quiet else warn
     if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
         cv2.setNumThreads(args.threads)
-    reader = Reader(model=args.model or default_model(args.int8), threads=args.threads or None,
-                    min_confidence=args.min_confidence, scale=args.scale,
-                    rotate=args.rotate)
     request = CameraRequest(args.width, args.height, args.fps, args.mjpg)
     stats, source, interrupted = Stats(), None, False
     with ExitStack() as stack:
@@ -305,6 +299,13 @@ def run(args: argparse.Namespace) -> int:
                                                  log=warn))
         images = isinstance(source, ImageSource)
         check_fits(args, source, images)
+        existing = plan_outputs(args, source, images)  # before any output is opened
+        reader = Reader(model=args.model or default_model(args.int8),
+                        threads=args.threads or None, min_confidence=args.min_confidence,
+                        scale=args.scale, rotate=args.rotate)
+        if existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            say(f"overwriting {existing[0]}{more}")
         if source.live and (args.width or args.height or args.fps):
             say(f"{source.description} gives {source.size[0]}x{source.size[1]} "
                 f"at {source.fps:g} fps")
