@@ -37,7 +37,7 @@ def test_webm_is_vp8_and_plays_back(tmp_path):
     assert read_back(tmp_path / "out.webm") == (5, "VP80")
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".avi", ".mkv"])
+@pytest.mark.parametrize("suffix", [".mp4", ".m4v", ".mov", ".avi", ".mkv"])
 def test_every_video_suffix_writes_a_video_that_plays_back(tmp_path, suffix):
     sink = write_video(tmp_path / f"out{suffix}")
     assert sink.fourcc in VideoSink.CODECS[suffix]
