@@ -457,8 +457,9 @@ def run_in_terminal(*args: str, cwd: Path | None = None) -> str:
             break
         chunks.append(chunk)
     os.close(master)
-    assert process.wait(timeout=300) == 0
-    return b"".join(chunks).decode(errors="replace")
+    text = b"".join(chunks).decode(errors="replace")
+    assert process.wait(timeout=300) == 0, text
+    return text
 
 
 def test_progress_bar_on_a_terminal_has_count_rate_and_time_left(tmp_path):
