@@ -1,10 +1,9 @@
 """livedigits: read handwritten digits and numbers from a live camera in real time.
 
-    import cv2
     from livedigits import Reader
 
     reader = Reader()                      # loads the shipped ONNX model once
-    reading = reader.read(cv2.imread("samples/frames/frame_12.jpg"))
+    reading = reader.read("samples/frames/frame_12.jpg")   # a path or a BGR image array
     for number in reading.numbers:
         print(number.text, number.box, f"{number.confidence:.2f}")
 """

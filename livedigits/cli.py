@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import statistics
@@ -10,10 +11,13 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import ExitStack, closing
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the package is imported lazily, so that --help stays fast
+    from .sources import Source
     from .types import Reading
 
 EXAMPLES = """examples:
@@ -23,6 +27,11 @@ EXAMPLES = """examples:
   livedigits samples/video.mp4 -o out.mp4 --json out.jsonl
   livedigits samples/frames -o annotated/ --json -
 """
+SCALE_RANGE = (0.05, 4.0)  # what Reader accepts (checked against it in tests/test_cli.py)
+
+
+class UsageError(ValueError):
+    """Options that do not fit the source: one line and exit code 2, as argparse does."""
 
 
 class StopOnInterrupt:
@@ -56,6 +65,23 @@ class StopOnInterrupt:
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _number(kind: type, low: float, high: float = math.inf, what: str = "") -> Callable:
+    """An argparse type: a finite `kind` number in [low, high], else a one-line error."""
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+    return convert
+
+
+COUNT = _number(int, 0, what="a whole number, 0 or more")
+POSITIVE = _number(int, 1, what="a whole number, 1 or more")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
         """One line, not a usage block: `livedigits: error: ...`."""
@@ -71,33 +97,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                 description="Read handwritten digits and numbers from a camera, video or images.")
     p.add_argument("source", nargs="?", help="camera index (0), video file, image file, directory "
                    "or glob of images, or a stream URL (rtsp://, http://)")
-    p.add_argument("--camera", type=int, metavar="INDEX", help="same as SOURCE=INDEX")
+    p.add_argument("--camera", type=COUNT, metavar="INDEX", help="same as SOURCE=INDEX")
     p.add_argument("--picamera", action="store_true",
                    help="a Raspberry Pi camera module through Picamera2")
-    p.add_argument("-o", "--output", metavar="PATH", help="annotated video (video, camera), or "
-                   "annotated image file or directory (image inputs)")
+    p.add_argument("-o", "--output", metavar="PATH", help="annotated video (.mp4, .webm, .avi "
+                   "...) for a video or camera; annotated image file (one image) or directory "
+                   "for images; never an input")
     p.add_argument("--json", metavar="PATH", help="JSON Lines, one object per frame; - for stdout")
     p.add_argument("--no-display", action="store_true", help="never open a window")
+    p.add_argument("--caption", action=argparse.BooleanOptionalAction, default=False,
+                   help="burn the caption (frames/s, ms per reading, latency) into the annotated "
+                   "video too (default: no; the window always shows it; stills never)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar, summary or notes on stderr; errors only")
     model = p.add_argument_group("reading")
     model.add_argument("--model", metavar="PATH", help="ONNX model (default: the shipped one)")
     model.add_argument("--int8", action="store_true", help="use the shipped int8 model")
-    model.add_argument("--min-confidence", type=float, default=0.5, metavar="P",
+    model.add_argument("--min-confidence", type=_number(float, 0, 1, "between 0 and 1"),
+                       default=0.5, metavar="P",
                        help="drop digits read with less confidence (default 0.5)")
-    model.add_argument("--threads", type=int, default=1, metavar="N",
+    model.add_argument("--threads", type=COUNT, default=1, metavar="N",
                        help="threads of onnxruntime and OpenCV (default 1; 0 lets each choose)")
-    model.add_argument("--scale", type=float, metavar="F", help="resize factor before "
+    model.add_argument("--scale", type=_number(float, *SCALE_RANGE,
+                                               "between {:g} and {:g}".format(*SCALE_RANGE)),
+                       metavar="F", help="resize factor before "
                        "segmentation (default: frames over 640 px are reduced to 640)")
     model.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                        metavar="DEG", help="turn frames this many degrees clockwise before "
                        "reading (0, 90, 180, 270): a camera mounted sideways, a page on its side")
-    model.add_argument("--every", type=int, default=1, metavar="N",
+    model.add_argument("--every", type=POSITIVE, default=1, metavar="N",
                        help="read every Nth frame only; the others show the last reading")
     model.add_argument("--no-smooth", action="store_true", help="per-frame labels: no smoothing "
                        "over frames of a video or camera (digits still get track ids)")
     live = p.add_argument_group("cameras")
-    live.add_argument("--width", type=int, metavar="PX", help="ask the camera for this width")
-    live.add_argument("--height", type=int, metavar="PX", help="ask the camera for this height")
-    live.add_argument("--fps", type=float, help="ask the camera for this frame rate")
+    live.add_argument("--width", type=POSITIVE, metavar="PX",
+                      help="ask the camera for this width")
+    live.add_argument("--height", type=POSITIVE, metavar="PX",
+                      help="ask the camera for this height")
+    live.add_argument("--fps", type=_number(float, 0.1, 1000, "between 0.1 and 1000"),
+                      help="ask the camera for this frame rate")
     live.add_argument("--mjpg", action="store_true",
                       help="ask a USB webcam for MJPG (often needed for 720p at 30 fps)")
     live.add_argument("--live", action="store_true", help="play a video file as if it were a "
@@ -115,133 +153,171 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.source = "picamera"
     if args.source is None:
         p.error("no SOURCE given")
-    if not 0.0 <= args.min_confidence <= 1.0:
-        p.error("--min-confidence must be between 0 and 1")
-    if args.threads < 0:
-        p.error("--threads must be 0 or more")
-    if args.every < 1:
-        p.error("--every must be 1 or more")
     if args.model and args.int8:
         p.error("give either --model or --int8")
-    for name in ("width", "height", "fps"):
-        if getattr(args, name) is not None and getattr(args, name) <= 0:
-            p.error(f"--{name} must be positive")
     return args
-
-
-class Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
-
-    def __init__(self, total: int | None):
-        self.total = total or 0
-        self.enabled = self.total > 0 and sys.stderr.isatty()
-
-    def update(self, done: int) -> None:
-        if self.enabled:
-            filled = int(30 * done / self.total)
-            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total}", end="",
-                  file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
 
 
 class Stats:
     """What the summary line and the overlay caption report."""
 
     def __init__(self) -> None:
-        self.frames = self.digits = self.numbers = 0
+        self.frames = self.readings = self.digits = self.numbers = 0
+        self.last_index = -1  # the source's number of the newest frame (a camera's count)
         self.reading_s = 0.0
         # Bounded: a camera may run for days; the median is of the newest frames.
         self.latencies: deque[float] = deque(maxlen=10_000)
         self.started = time.perf_counter()
 
     def add(self, reading: Reading, seconds: float) -> None:
-        self.frames += 1
+        self.readings += 1
         self.digits += len(reading.digits)
         self.numbers += len(reading.numbers)
         self.reading_s += seconds
 
     @property
-    def ms_per_frame(self) -> float:
-        return 1000 * self.reading_s / max(self.frames, 1)
+    def ms_per_reading(self) -> float:
+        return 1000 * self.reading_s / max(self.readings, 1)
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / max(time.perf_counter() - self.started, 1e-9)
 
     def caption(self) -> str:
-        """Frames read per second and the newest capture-to-overlay latency."""
-        recent = self.latencies[-1] if self.latencies else 0.0
-        return (f"{self.frames / max(time.perf_counter() - self.started, 1e-9):.1f} fps, "
-                f"{self.ms_per_frame:.1f} ms reading, "
-                f"latency {1000 * recent:.0f} ms")
-
-    def summary(self, source) -> str:
-        total = time.perf_counter() - self.started
-        text = (f"{self.frames} frames, {self.digits} digits, {self.numbers} numbers; "
-                f"{self.ms_per_frame:.1f} ms per frame reading, "
-                f"{self.frames / max(total, 1e-9):.1f} frames/s overall")
+        """Frames per second, ms per reading and, for a live source, the newest
+        capture-to-overlay latency."""
+        text = f"{self.frames_per_s:.1f} fps, {self.ms_per_reading:.1f} ms per reading"
         if self.latencies:
-            text += f", latency median {1000 * statistics.median(self.latencies):.0f} ms"
-        if source.live:
-            text += (f"; {source.dropped} frames dropped while busy, {source.corrupt} bad reads"
-                     f", {source.reconnects} reconnects")
+            text += f", latency {1000 * self.latencies[-1]:.0f} ms"
         return text
 
+    def summary(self, source: Source, images: bool, every: int) -> str:
+        """Each figure named for what it is: frames in the source, frames read, ms per reading;
+        latency, drops and reconnects only for live sources."""
+        ms = f"{self.ms_per_reading:.1f} ms per reading"
+        if images:
+            read = f"{self.readings} of {source.count}" if self.readings < source.count else (
+                f"{self.readings}")
+            return (f"{read} image{'s' * (source.count != 1)} read: {self.digits} digits, "
+                    f"{self.numbers} numbers; {ms}")
+        per_reading = (f"{self.digits / max(self.readings, 1):.1f} digits and "
+                       f"{self.numbers / max(self.readings, 1):.1f} numbers per reading")
+        read = f", {self.readings} read (--every {every})" if every > 1 else ""
+        if not source.live:
+            frames = (f"{self.frames} of {source.count} frames" if source.count
+                      and self.frames < source.count else f"{self.frames} frames")
+            return (f"{frames}{read}: {per_reading}; {ms}, "
+                    f"{self.frames_per_s:.1f} frames/s overall")
+        latency = (f", latency median {1000 * statistics.median(self.latencies):.0f} ms"
+                   if self.latencies else "")
+        return (f"{source.description}: {self.last_index + 1} frames captured, {self.frames} "
+                f"taken, {source.dropped} frames dropped while busy{read}, {source.corrupt} bad "
+                f"reads, {source.reconnects} reconnects: {per_reading}; {ms}{latency}")
 
-def open_outputs(args: argparse.Namespace, source, stack: ExitStack):
-    """The window, JSON Lines and annotated output asked for; each closed by `stack`."""
-    from .sinks import ImageSink, JsonlSink, VideoSink, Window, display_available
-    from .sources import ImageSource
+
+def check_fits(args: argparse.Namespace, source: Source, images: bool) -> None:
+    """UsageError for options that would be ignored with this source."""
+    if images and args.live:
+        raise UsageError(f"--live plays a video file as a camera would; {source.description} "
+                         "is not a video")
+    if images and args.caption:
+        raise UsageError("--caption is for annotated videos; annotated images carry none")
+    if images and args.every > 1:
+        raise UsageError("--every is for videos and cameras; every image is read")
+    if not source.live and (args.width or args.height or args.fps or args.mjpg):
+        raise UsageError(f"--width, --height, --fps and --mjpg are for cameras; "
+                         f"{source.description} is not one")
+
+
+def plan_outputs(args: argparse.Namespace, source: Source, images: bool) -> list[Path]:
+    """Check the files -o and --json will write before any is; return those that exist.
+
+    UsageError when one would be an input or does not fit the source."""
+    from .sinks import output_files, refuse_clobbering
+
+    try:
+        outputs = {}
+        if args.output:
+            outputs[f"-o {args.output}"] = output_files(args.output, source.files if images
+                                                        else None)
+        if args.json and args.json != "-":
+            outputs[f"--json {args.json}"] = [Path(args.json)]
+        return refuse_clobbering(outputs, source.files)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def open_outputs(args: argparse.Namespace, source: Source, images: bool, stack: ExitStack,
+                 say: Callable[[str], None]):
+    """The window, JSON Lines and annotated output asked for (checked by plan_outputs); each
+    closed by `stack`."""
+    from .sinks import ImageSink, JsonlSink, VideoSink, Window, display_available, is_directory
 
     json_path, window = args.json, None
     if not args.no_display:
         if display_available():
             window = stack.enter_context(closing(Window()))
-        else:
-            print("livedigits: no display, running without a window", file=sys.stderr)
-            if not (args.output or json_path):
-                json_path = "-"  # headless with no output: still show the results
+        elif not (args.output or json_path):  # a window was wanted: say where results go
+            say("no display: writing JSON Lines to standard output instead of a window")
+            json_path = "-"
     jsonl = stack.enter_context(closing(JsonlSink(json_path))) if json_path else None
     out = None
     if args.output:
-        out = (ImageSink(args.output, single=source.count == 1)
-               if isinstance(source, ImageSource) else VideoSink(args.output, source.fps,
-                                                                 source.size))
+        out = (ImageSink(args.output, single=not is_directory(args.output)) if images
+               else VideoSink(args.output, source.fps, source.size))
         stack.enter_context(closing(out))
+        if not images and out.fourcc == "mp4v":
+            say(f"{args.output}: MPEG-4 part 2 (mp4v; this OpenCV has no H.264 encoder): video "
+                "players play it, browsers do not; a .webm plays in browsers (slow to write)")
     return window, jsonl, out
 
 
 def run(args: argparse.Namespace) -> int:
     """Read every frame of the source into the chosen sinks; return the exit code."""
     import cv2
+    from tqdm import tqdm
 
     from .classify import default_model
     from .reader import Reader
-    from .render import render
+    from .render import add_caption, render
     from .sources import CameraRequest, ImageSource, open_source
     from .track import NO_SMOOTHING, Tracker, TrackerSettings
     from .types import Reading
 
+    def warn(message: str) -> None:  # through tqdm, so that a progress bar stays whole
+        tqdm.write(f"livedigits: {message}", file=sys.stderr)
+
+    say = (lambda message: None) if args.quiet else warn
     if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
         cv2.setNumThreads(args.threads)
-    reader = Reader(model=args.model or default_model(args.int8), threads=args.threads or None,
-                    min_confidence=args.min_confidence, scale=args.scale,
-                    rotate=args.rotate)
     request = CameraRequest(args.width, args.height, args.fps, args.mjpg)
     stats, source, interrupted = Stats(), None, False
     with ExitStack() as stack:
         # Entered first, left last: a Ctrl-C while the outputs are finalized cannot cut them.
         stop = stack.enter_context(StopOnInterrupt())
-        source = stack.enter_context(open_source(
-            args.source, request, live=args.live,
-            log=lambda message: print(f"livedigits: {message}", file=sys.stderr)))
+        source = stack.enter_context(open_source(args.source, request, live=args.live,
+                                                 log=warn))
+        images = isinstance(source, ImageSource)
+        check_fits(args, source, images)
+        existing = plan_outputs(args, source, images)  # before any output is opened
+        reader = Reader(model=args.model or default_model(args.int8),
+                        threads=args.threads or None, min_confidence=args.min_confidence,
+                        scale=args.scale, rotate=args.rotate)
+        if existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            say(f"overwriting {existing[0]}{more}")
         if source.live and (args.width or args.height or args.fps):
-            print(f"livedigits: {source.description} gives {source.size[0]}x{source.size[1]} "
-                  f"at {source.fps:g} fps", file=sys.stderr)
-        window, jsonl, out = open_outputs(args, source, stack)
-        tracker = (None if isinstance(source, ImageSource)  # stills are not one scene
-                   else Tracker(NO_SMOOTHING if args.no_smooth else TrackerSettings()))
-        progress = stack.enter_context(closing(Progress(source.count)))
-        reading, last_index = Reading(), -1
+            say(f"{source.description} gives {source.size[0]}x{source.size[1]} "
+                f"at {source.fps:g} fps")
+        window, jsonl, out = open_outputs(args, source, images, stack, say)
+        tracker = None if images else Tracker(NO_SMOOTHING if args.no_smooth  # stills are
+                                              else TrackerSettings())  # not one scene
+        # On stderr, only when it is a terminal (disable=None) and not --quiet.
+        progress = stack.enter_context(tqdm(
+            total=source.count, unit="image" if images else "frame", file=sys.stderr,
+            disable=True if args.quiet else None, leave=False, dynamic_ncols=True,
+            mininterval=0.25))
+        reading = Reading()
         try:
             for count, frame in enumerate(source):
                 if count % args.every == 0:
@@ -250,26 +326,29 @@ def run(args: argparse.Namespace) -> int:
                     stats.add(reading, time.perf_counter() - tick)
                     if jsonl:
                         jsonl.write(frame, reading)
-                overlay = render(frame.image, reading, caption=stats.caption()) if (
-                    out or window) else None
-                stats.latencies.append(time.perf_counter() - frame.captured)
+                stats.frames += 1
+                if source.live:
+                    stats.latencies.append(time.perf_counter() - frame.captured)
+                overlay = render(frame.image, reading) if (out or window) else None
                 if out:  # a live video keeps real time: the overlay stands in for dropped frames
-                    for _ in range(frame.index - last_index if source.live else 1):
-                        out.write(frame, overlay)
+                    saved = add_caption(overlay, stats.caption()) if args.caption else overlay
+                    for _ in range(frame.index - stats.last_index if source.live else 1):
+                        out.write(frame, saved)
                 if window:
-                    shown = (reader.mask(frame.image)[0]
-                             if window.show_mask else overlay)  # both polarities
+                    shown = (reader.mask(frame.image)[0]  # both polarities
+                             if window.show_mask else add_caption(overlay, stats.caption()))
                     if window.show(shown) == "quit":
                         break
-                last_index = frame.index
-                progress.update(count + 1)
+                stats.last_index = frame.index
+                progress.update()
                 if stop.requested:
                     break
         except KeyboardInterrupt:
             interrupted = True  # leaving the with-block finalizes every sink
         interrupted |= stop.requested  # the first Ctrl-C, after the frame in hand
-    print(f"livedigits: {stats.summary(source)}" + (" (interrupted)" if interrupted else ""),
-          file=sys.stderr)
+    if not args.quiet:
+        print(f"livedigits: {stats.summary(source, images, args.every)}"
+              + (" (interrupted)" if interrupted else ""), file=sys.stderr)
     if interrupted:
         return 130
     if source.error:
@@ -298,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return run(args)
+    except UsageError as error:
+        print(f"livedigits: error: {error}", file=sys.stderr)
+        return 2
     except (SourceError, SinkError, ModelError) as error:
         print(f"livedigits: error: {error}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ import numpy as np
 from .boxes import overlaps
 from .classify import NOT_A_DIGIT, Classifier
 from .group import group
+from .images import ImageLike, as_image
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
@@ -165,12 +166,14 @@ class Reader:
             return threshold(blurred, ink_is_dark), scale
         return threshold(blurred, True) | threshold(blurred, False), scale
 
-    def detect(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
+    def detect(self, frame: ImageLike, ink_is_dark: bool | None = None) -> Detections:
         """Every candidate of one frame with its class probabilities, boxes in frame pixels.
 
-        `ink_is_dark`: read only dark ink (True) or only light ink (False); both by default.
-        Of two candidates read as digits on the same spot, only the more confident is kept.
+        `frame`: as for `read`. `ink_is_dark`: read only dark ink (True) or only light ink
+        (False); both by default. Of two candidates read as digits on the same spot, only the
+        more confident is kept.
         """
+        frame = as_image(frame)
         upright = self._detect_upright(frame, ink_is_dark)
         return Detections(unturn_boxes(upright.boxes, self.rotate, frame.shape), upright.probs)
 
@@ -184,12 +187,15 @@ class Reader:
         keep = suppress(boxes, probs)
         return Detections(boxes[keep], probs[keep])
 
-    def read(self, frame: np.ndarray, tracker: Tracker | None = None) -> Reading:
-        """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float).
+    def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
+        """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of
+        the image file at a path (str or Path). ValueError for None or an array that is not an
+        image, FileNotFoundError for a missing file.
 
         With a `tracker` (one per camera or video), labels are smoothed over frames and each
         digit carries a stable `.track` id.
         """
+        frame = as_image(frame)
         detections = self._detect_upright(frame)
         if tracker is None:
             digits = decide(detections, self.min_confidence)

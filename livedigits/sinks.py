@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, ClassVar
 
@@ -54,21 +55,31 @@ class JsonlSink:
 
 
 class VideoSink:
-    """An annotated video of the same size and frame rate as the source."""
+    """An annotated video of the same size and frame rate as the source.
 
-    FOURCC: ClassVar[dict[str, str]] = {
-        ".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+    `.fourcc` is the codec written: the first of CODECS[suffix] this OpenCV can encode. H.264
+    (avc1) comes first for MP4 and MOV, for builds that have an encoder; the opencv-python
+    wheels have none, so they write MPEG-4 part 2 (mp4v), which browsers do not play. WebM is
+    VP8, which browsers play, but slow to encode.
+    """
+
+    CODECS: ClassVar[dict[str, tuple[str, ...]]] = {
+        ".mp4": ("avc1", "mp4v"), ".m4v": ("avc1", "mp4v"), ".mov": ("avc1", "mp4v"),
+        ".webm": ("VP80",), ".avi": ("MJPG",), ".mkv": ("MJPG",)}
 
     def __init__(self, path: str, fps: float, size: tuple[int, int]):
         suffix = Path(path).suffix.lower()
-        if suffix not in self.FOURCC:
+        if suffix not in self.CODECS:
             raise SinkError(f"{path}: choose a video file name ending in "
-                            f"{', '.join(sorted(self.FOURCC))}")
+                            f"{', '.join(sorted(self.CODECS))}")
         _check_writable(Path(path))
         self.size = size
-        self.writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*self.FOURCC[suffix]), fps,
-                                      size)
-        if not self.writer.isOpened():
+        for fourcc in self.CODECS[suffix]:
+            self.writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, size)
+            if self.writer.isOpened():
+                self.fourcc = fourcc
+                break
+        else:
             raise SinkError(f"cannot write video {path}")
 
     def write(self, frame: Frame, image: np.ndarray) -> None:
@@ -101,6 +112,62 @@ class ImageSink:
 
     def close(self) -> None:
         pass
+
+
+def is_directory(output: str) -> bool:
+    """Whether an image output names a directory: an existing one, a name ending in a slash,
+    or a name without a suffix."""
+    return Path(output).is_dir() or output.endswith(("/", os.sep)) or not Path(output).suffix
+
+
+def output_files(output: str, images: Sequence[Path] | None) -> list[Path]:
+    """The files `-o output` will write, for input `images` (one file each, in order) or, when
+    None, a video or camera. ValueError, saying what is expected, for a name that does not fit:
+    a video writes a video file; images write one image file (one input) or a directory."""
+    path = Path(output)
+    if images is None:
+        if path.suffix.lower() not in VideoSink.CODECS:
+            raise ValueError(f"{output}: a video or camera is annotated into a video file: "
+                             f"choose a name ending in {', '.join(sorted(VideoSink.CODECS))}")
+        return [path]
+    if is_directory(output):
+        return [path / image.name for image in images]
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"{output}: images are annotated into an image file (.png, .jpg ...) "
+                         "or a directory (a name without a suffix, or ending in /)")
+    if len(images) > 1:
+        raise ValueError(f"{output}: {len(images)} images are annotated into a directory, not "
+                         "one file (a name without a suffix, or ending in /)")
+    return [path]
+
+
+def refuse_clobbering(outputs: dict[str, Sequence[Path]], inputs: Sequence[Path]) -> list[Path]:
+    """Check the files each output option (name -> files) will write, before any is written.
+
+    ValueError if one is an input (the same file, also through a link) or two would write the
+    same file; else the files that exist and will be overwritten.
+    """
+    def identity(path: Path) -> tuple[int, int]:
+        stat = path.stat()
+        return stat.st_dev, stat.st_ino
+
+    originals = {identity(path): path for path in inputs}
+    writers: dict[Path, str] = {}
+    existing = []
+    for option, files in outputs.items():
+        for file in files:
+            if file.exists():
+                if (source := originals.get(identity(file))) is not None:
+                    raise ValueError(f"{option} would overwrite the input {source}: an "
+                                     "output never replaces an input (choose another name)")
+                existing.append(file)
+            key = file.resolve()
+            if key in writers:
+                raise ValueError(f"{option} would write {file} twice (two inputs of that name)"
+                                 if writers[key] == option else
+                                 f"{writers[key]} and {option} would both write {file}")
+            writers[key] = option
+    return existing
 
 
 def _check_writable(path: Path) -> None:

@@ -12,6 +12,8 @@ the past. Frames that arrive while the reader is busy are dropped and counted.
 from __future__ import annotations
 
 import glob
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +23,8 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+
+from .images import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm",
                   ".pbm", ".jp2", ".exr", ".hdr", ".pnm", ".sr", ".ras"}
@@ -51,6 +55,7 @@ class Source:
     size: tuple[int, int] = (0, 0)
     description = ""
     count: int | None = None  # frames, when known in advance (files)
+    files: tuple[Path, ...] = ()  # the input files read (images, a video): never overwritten
     error: str | None = None  # why a live source ended early
 
     def __enter__(self) -> Source:
@@ -126,7 +131,7 @@ class VideoFileSource(Source):
     """A video file, read frame by frame, every frame, in order."""
 
     def __init__(self, path: str, description: str):
-        self.description = description
+        self.description, self.files = description, (Path(path),)
         self.capture = open_capture(path, description, live=False)
         self._first: np.ndarray | None = _first_frame(self.capture, description)
         self.fps = _fps_of(self.capture)
@@ -278,6 +283,7 @@ class ImageSource(Source):
 
     def __init__(self, paths: list[Path], description: str):
         self.paths, self.description, self.count = paths, description, len(paths)
+        self.files = tuple(paths)
         first = _read_image(paths[0])
         self.size = (first.shape[1], first.shape[0])
         self._first: np.ndarray | None = first
@@ -363,17 +369,35 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 def _read_image(path: Path) -> np.ndarray:
     """Any image OpenCV reads (gray, BGRA, 16-bit) as BGR uint8; a clear error otherwise."""
-    if not path.is_file():
-        raise SourceError(f"no such image file: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise SourceError(f"{path}: not an image OpenCV can read (empty or corrupt?)")
-    return image
+    try:
+        return load_image(path)
+    except (FileNotFoundError, ValueError) as error:
+        raise SourceError(str(error)) from None
 
 
 def _image_paths(paths) -> list[Path]:
     return sorted(p for p in map(Path, paths) if p.suffix.lower() in IMAGE_SUFFIXES
                   and p.is_file())
+
+
+def camera_hint(index: int, devices: list[Path] | None = None) -> str:
+    """What to try when camera `index` does not open; on Linux from the /dev/video* devices
+    (`devices`, default: those of this machine)."""
+    if not sys.platform.startswith("linux"):
+        return "try another index, and check that no other program is using the camera"
+    if devices is None:
+        devices = list(Path("/dev").glob("video*"))
+    numbers = sorted(int(d.name[5:]) for d in devices if d.name[5:].isdigit())
+    if not numbers:
+        return ("no /dev/video* device on this machine: is a camera connected? (a Raspberry Pi "
+                "camera module needs --picamera)")
+    denied = [str(d) for d in sorted(devices) if not os.access(d, os.R_OK | os.W_OK)]
+    if denied:
+        return (f"no permission for {', '.join(denied)}: add yourself to the video group "
+                "(sudo usermod -aG video $USER, then log in again)")
+    listed = ", ".join(f"/dev/video{n}" for n in numbers)
+    return (f"devices here: {listed} (try their numbers; a webcam often has two, one of them "
+            "for metadata), and check that no other program is using the camera")
 
 
 def open_source(spec: str, request: CameraRequest = CameraRequest(), live: bool = False,
@@ -390,8 +414,13 @@ def open_source(spec: str, request: CameraRequest = CameraRequest(), live: bool 
     if spec.isdigit() or "://" in spec:
         target: int | str = int(spec) if spec.isdigit() else spec
         description = f"camera {spec}" if spec.isdigit() else f"stream {spec}"
-        return LiveSource(lambda: open_capture(target, description, request), description,
-                          log=log)  # the frame rate the camera reports, not the one we asked
+        try:
+            return LiveSource(lambda: open_capture(target, description, request), description,
+                              log=log)  # the frame rate the camera reports, not the one we asked
+        except SourceError as error:
+            if isinstance(target, int):
+                raise SourceError(f"{error}: {camera_hint(target)}") from None
+            raise
     path = Path(spec)
     if path.is_dir():
         paths = _image_paths(path.iterdir())
@@ -412,6 +441,8 @@ def open_source(spec: str, request: CameraRequest = CameraRequest(), live: bool 
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource([path], f"image {path}")
     if live:
-        return LiveSource(lambda: Replay(str(path), f"video {path}"), f"video {path} (live)",
-                          log=log)
+        source = LiveSource(lambda: Replay(str(path), f"video {path}"), f"video {path} (live)",
+                            log=log)
+        source.files = (path,)
+        return source
     return VideoFileSource(str(path), f"video {path}")

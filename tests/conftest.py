@@ -10,8 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from livedigits.metrics import read_jsonl
+from metrics import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

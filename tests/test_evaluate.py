@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 from conftest import ROOT, SAMPLES
-
-from livedigits.metrics import read_jsonl, write_jsonl
+from metrics import read_jsonl, write_jsonl
 
 
 def test_two_sample_folders_of_one_name_keep_their_own_rows_and_files(tmp_path):

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 from conftest import SAMPLES, run_cli
+from metrics import read_jsonl
 
-from livedigits.metrics import read_jsonl
 from livedigits.sources import LiveSource, Retry, SourceError, open_source
 
 FAST_RETRY = Retry(stall=3, attempts=2, backoff=0.01)

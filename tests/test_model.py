@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 from conftest import DATA, ROOT
+from metrics import score
+from mnist import load_mnist, mnist_mask
 
 from livedigits import Reader
 from livedigits.classify import NOT_A_DIGIT, Classifier, default_model
-from livedigits.metrics import score
-from livedigits.mnist import load_mnist, mnist_mask
 from livedigits.normalize import normalize_batch
 
 CARD = json.loads((ROOT / "models" / "digits_cnn.json").read_text())

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 from conftest import DATA, SAMPLES
+from metrics import score
+from mnist import load_mnist
 
 from livedigits import Digit, ModelError, Reader, Reading
-from livedigits.metrics import score
-from livedigits.mnist import load_mnist
 from livedigits.reader import choose_parts, prepare, suppress
 from livedigits.segment import find_candidates
 from livedigits.sinks import record

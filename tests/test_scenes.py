@@ -13,9 +13,9 @@ pytest.importorskip("skimage", reason="the train extra is not installed")
 sys.path.insert(0, str(ROOT / "tools"))
 import scenes
 from compose import DigitPool
+from mnist import load_mnist
 
 from livedigits.boxes import iou
-from livedigits.mnist import load_mnist
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from mnist import mnist_mask
 
-from livedigits.mnist import mnist_mask
 from livedigits.segment import smooth
 
 NOT_A_DIGIT = 10

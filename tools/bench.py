@@ -33,11 +33,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnxruntime as ort
+from metrics import read_jsonl, sequence_accuracy
 
 from livedigits import Reader, Reading, render
 from livedigits.classify import Classifier, default_model
 from livedigits.group import group
-from livedigits.metrics import read_jsonl, sequence_accuracy
 from livedigits.normalize import normalize_batch
 from livedigits.reader import choose_parts, decide, prepare, suppress, working_gray
 from livedigits.segment import MAX_CANDIDATES, find_candidates, split_touching, threshold

@@ -28,9 +28,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-from livedigits import Reader, Reading, Tracker, render
-from livedigits.metrics import (
+from metrics import (
     Score,
     bag_overlap,
     edit_distance,
@@ -39,6 +37,8 @@ from livedigits.metrics import (
     sequence_accuracy,
     write_jsonl,
 )
+
+from livedigits import Reader, Reading, Tracker, render
 from livedigits.reader import MAX_SIDE
 from livedigits.sinks import record
 from livedigits.sources import Frame, SourceError, open_source

@@ -35,9 +35,8 @@ from compose import (
     sheet,
     view,
 )
-
-from livedigits.metrics import write_jsonl
-from livedigits.mnist import load_mnist
+from metrics import write_jsonl
+from mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO_SIZE = FULL

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from livedigits.mnist import load_mnist
+from mnist import load_mnist
 
 
 def main(argv: list[str] | None = None) -> int:

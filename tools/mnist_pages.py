@@ -21,9 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compose import Digit, Glyph, Number, Style, camera, digit_alpha, ground_truth, render_page
-
-from livedigits.metrics import write_jsonl
-from livedigits.mnist import load_mnist
+from metrics import write_jsonl
+from mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (640, 480)

@@ -61,11 +61,11 @@ from compose import (
     view,
 )
 from compose import overlaps as overlaps_box
+from metrics import write_jsonl
+from mnist import load_mnist
 from splits import split_train
 
 from livedigits.boxes import iou, overlaps
-from livedigits.metrics import write_jsonl
-from livedigits.mnist import load_mnist
 from livedigits.reader import prepare
 
 REPO = Path(__file__).resolve().parents[1]

@@ -34,9 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment import NOT_A_DIGIT, augment_digit, make_negative, on_paper
+from mnist import load_mnist, mnist_mask
 from splits import split_train
 
-from livedigits.mnist import load_mnist, mnist_mask
 from livedigits.normalize import CHANNELS, SIZE, normalize_batch
 
 CLASSES = [str(d) for d in range(10)] + ["not a digit"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .boxes import match
+from livedigits.boxes import match
 
 IOU_MATCH = 0.5
 
