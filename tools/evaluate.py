@@ -4,7 +4,7 @@
     python tools/evaluate.py --photos none --out runs/evaluate-quick
 
 Samples (frames/ + frames.jsonl, video.mp4 + video.jsonl) are scored box by box with
-livedigits.metrics: detection precision and recall, digits read right (precision, recall, F1),
+tools/metrics.py: detection precision and recall, digits read right (precision, recall, F1),
 numbers read exactly, the confusion matrix and recall by digit height; on videos, how often the
 number string changes per second with and without smoothing. Real photos have no boxes:
 each is scored on its digit string, as the share of true digits read right and in order (LCS)

@@ -467,7 +467,7 @@ def main(argv=None) -> int:
             "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
                           f"not augmented, and {len(val_scenes[1])} scene crops of the val "
                           "split (MNIST test digits on backgrounds held out of training)",
-            "test": "MNIST test, 10000 images, each via livedigits.mnist.mnist_mask (2x "
+            "test": "MNIST test, 10000 images, each via tools/mnist.py mnist_mask (2x "
                     "upscale, threshold 128) drawn on paper (augment.on_paper, seeded) and "
                     "normalize_batch; 2000 generated negatives (other seed)",
         },
