@@ -56,9 +56,8 @@ def test_halves_of_one_digit_are_not_it_but_halves_of_a_merged_pair_are_theirs()
 
 
 def test_workers_give_the_crops_one_process_gives(pool):
-    scenes._pool = pool
-    one = scenes.make_crops(4, 3, "train", workers=1)
-    two = scenes.make_crops(4, 3, "train", workers=2)
+    one = scenes.make_crops(4, 3, "train", 1, pool)
+    two = scenes.make_crops(4, 3, "train", 2, pool)
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[1], two[1])
 

@@ -87,14 +87,38 @@ def changes_per_second(strings: list[str]) -> float:
     return sum(a != b for a, b in pairwise(strings)) / (len(strings) / FPS)
 
 
-def test_smoothing_cuts_flicker_on_the_sample_video(video_detections):
-    raw = changes_per_second(number_strings(video_detections, None))
-    smooth_strings = number_strings(video_detections, Tracker())
+def flickering(frames: list[Detections]) -> list[Detections]:
+    """The video's detections disturbed as a hard scene disturbs them: one digit read as
+    another every other frame, and a false digit every third frame, each time somewhere else
+    on the desk (texture that catches the light as the camera moves)."""
+    out = []
+    for i, d in enumerate(frames):
+        boxes, probs = d.boxes, d.probs.copy()
+        first = int(np.flatnonzero(probs.argmax(axis=1) != 10)[0])
+        label = int(probs[first].argmax())
+        if i % 2:
+            probs[first] = 0.0
+            probs[first, label], probs[first, (label + 1) % 10] = 0.4, 0.6
+        if i % 3 == 0:
+            false = np.zeros((1, 11), np.float32)
+            false[0, 1] = 0.9
+            spot = [20 + 240 * (i // 3 % 5), 660, 12, 40]
+            boxes, probs = np.vstack([boxes, [spot]]), np.vstack([probs, false])
+        out.append(Detections(boxes.astype(np.int32), probs))
+    return out
+
+
+def test_smoothing_holds_a_flickering_reading_steady(video_detections):
+    steady = number_strings(video_detections, None)
+    expected = max(set(steady), key=steady.count)  # what the sheet says, per frame
+    assert steady.count(expected) > 0.9 * len(steady)
+    disturbed = flickering(video_detections)
+    raw = changes_per_second(number_strings(disturbed, None))
+    smooth_strings = number_strings(disturbed, Tracker())
     smooth = changes_per_second(smooth_strings)
-    assert raw > 4  # a printed "t" is read as 1 or 8 or nothing, frame by frame
+    assert raw > 4
     assert smooth < raw / 10, (raw, smooth)
-    # what the sheet says, once the tracks are established, most of the time
-    assert smooth_strings.count("16 62131 271 11400") > len(smooth_strings) / 2
+    assert smooth_strings.count(expected) > len(smooth_strings) / 2
 
 
 def test_tracks_keep_their_ids_and_labels_on_the_sample_video(video_detections, video_truth):

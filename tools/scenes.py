@@ -262,7 +262,13 @@ def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bo
 
 # ------------------------------------------------------------------------------ main
 
-_pool: DigitPool | None = None
+_pool: DigitPool | None = None  # the digits a worker draws from (set by _start)
+
+
+def _start(pool: DigitPool) -> None:
+    global _pool
+    _pool = pool
+    cv2.setNumThreads(1)  # one OpenCV thread per worker: the workers are the parallelism
 
 
 def _work(job: tuple[int, int, str, bool]) -> tuple[np.ndarray, np.ndarray]:
@@ -272,12 +278,13 @@ def _work(job: tuple[int, int, str, bool]) -> tuple[np.ndarray, np.ndarray]:
     return x[keep].astype(np.float16), y[keep].astype(np.int8)
 
 
-def make_crops(frames: int, seed: int, split: str, workers: int,
+def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool,
                empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Crops of `frames` scenes, in frame order whatever the number of workers."""
     jobs = [(i, seed, split, empty) for i in range(frames)]
-    # One OpenCV thread per worker: the workers are the parallelism.
-    with mp.get_context("fork").Pool(workers, cv2.setNumThreads, (1,)) as procs:
+    # Spawned, not forked: a fork of a process whose OpenCV or onnxruntime threads hold a
+    # lock can hang (a test process has them).
+    with mp.get_context("spawn").Pool(workers, _start, (pool,)) as procs:
         parts = procs.map(_work, jobs, chunksize=8)
     x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 28, 28, 2), np.float16)
     y = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int8)
@@ -329,7 +336,6 @@ def write_video(out: Path, seconds: float, seed: int, pool: DigitPool, fps: floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _pool
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
     p.add_argument("--split", choices=sorted(SPLIT_STREAM), default="train",
@@ -353,21 +359,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     mnist = load_mnist(args.data)
     if args.split == "test":
-        _pool = DigitPool(mnist["x_test"], mnist["y_test"])
+        pool = DigitPool(mnist["x_test"], mnist["y_test"])
     else:  # train.py's validation digits never appear in training scenes
         val_idx, train_idx = split_train(len(mnist["x_train"]))
         chosen = train_idx if args.split == "train" else val_idx
-        _pool = DigitPool(mnist["x_train"][chosen], mnist["y_train"][chosen])
+        pool = DigitPool(mnist["x_train"][chosen], mnist["y_train"][chosen])
     if args.samples_out:
         if args.frames:
-            write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, _pool,
+            write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, pool,
                           args.size)
         if args.video:
-            write_video(args.samples_out, args.video, args.seed, _pool)
+            write_video(args.samples_out, args.video, args.seed, pool)
         print(f"{args.frames} frames{' and a video' if args.video else ''} -> "
               f"{args.samples_out} in {time.perf_counter() - started:.0f} s")
         return 0
-    x, y = make_crops(args.frames, args.seed, args.split, args.workers, args.empty)
+    x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.empty)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.out, x=x, y=y)
     counts = np.bincount(y, minlength=11)
