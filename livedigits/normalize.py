@@ -27,6 +27,7 @@ CHANNELS = 2  # the mask, the grey picture
 MAX_SKEW = 1.0  # 45 degrees; beyond that the "slant" is a shape, not handwriting
 MIN_CONTRAST = 8.0  # grey levels: a fainter candidate is stretched no further than this
 CONTEXT_RANGE = (-1.0, 2.0)  # channel 1 is clipped here: texture darker than paper, blacker ink
+SHRINK = 2.0  # channel 1 samples a frame averaged down to at most this many times the field's scale
 
 
 def _shear(ink: np.ndarray) -> tuple[float, float, int]:
@@ -134,6 +135,31 @@ def _contrast(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.clip(out, *CONTEXT_RANGE)
 
 
+def _shrunk(source: np.ndarray, warp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a digit shrunk more than SHRINK times into the field: the part of `source` the field
+    sees, averaged down (INTER_AREA, as channel 0 is) to about SHRINK times the field's scale,
+    and the map from it. Sampling the full-size frame would skip thin strokes of a big digit.
+    """
+    scale = max(abs(warp[0, 0]), abs(warp[1, 1]))
+    if scale * SHRINK >= 1:
+        return source, warp
+    linear, shift = warp[:, :2], warp[:, 2]
+    corners = np.array([[0, 0], [SIZE, 0], [0, SIZE], [SIZE, SIZE]], np.float64) - shift
+    seen = corners @ np.linalg.inv(linear).T
+    height, width = source.shape
+    x0, y0 = np.clip(np.floor(seen.min(axis=0)).astype(int) - 2, 0, [width - 1, height - 1])
+    x1, y1 = np.clip(np.ceil(seen.max(axis=0)).astype(int) + 3, [x0 + 1, y0 + 1],
+                     [width, height])
+    zoom = scale * SHRINK
+    small = cv2.resize(source[y0:y1, x0:x1], (max(1, round((x1 - x0) * zoom)),
+                                               max(1, round((y1 - y0) * zoom))),
+                       interpolation=cv2.INTER_AREA)
+    zx, zy = small.shape[1] / (x1 - x0), small.shape[0] / (y1 - y0)
+    # A small pixel q came from (q + 0.5) / z - 0.5 + origin of the full-size one.
+    back = np.array([[1 / zx, 0, 0.5 / zx - 0.5 + x0], [0, 1 / zy, 0.5 / zy - 0.5 + y0]])
+    return small, np.hstack([linear @ back[:, :2], (linear @ back[:, 2] + shift)[:, None]])
+
+
 def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None,
                     gray: np.ndarray | None = None, binary: bool = False) -> np.ndarray:
     """Normalize candidates into one (N, 28, 28, 2) float32 batch for the classifier.
@@ -160,7 +186,7 @@ def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None
         warp = _fit(ink, fitted[i], origin)
         if warp is None:
             continue
-        source = ink if gray is None else gray
+        source, warp = _shrunk(ink if gray is None else gray, warp)
         # Outside the frame the nearest edge pixel goes on: no black border that looks like ink.
         cv2.warpAffine(source, warp, (SIZE, SIZE), grey[i], flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
