@@ -263,7 +263,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
 
 
 WIDE = 1.1  # width over height from which a candidate may be two touching digits
-NECK = 0.5  # ... if the ink of its thinnest column is under this share of its median column
+NECK = 0.75  # ... if the ink of its thinnest column is under this share of its median column
 
 
 def split_touching(candidates: Candidates, most: int = MAX_SPLITS,
