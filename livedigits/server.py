@@ -312,6 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "livedigits"
     sys_version = ""
     timeout = TIMEOUT  # for each read of the request and each write of a response
+    disable_nagle_algorithm = True  # a part's end goes out with it, not after an ACK
 
     def setup(self) -> None:
         super().setup()
@@ -430,7 +431,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if got:
                     number, jpeg = got
                     self.wfile.write(b"--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d"
-                                     b"\r\n\r\n%s\r\n" % (BOUNDARY, len(jpeg), jpeg))
+                                     b"\r\n\r\n" % (BOUNDARY, len(jpeg)))
+                    self.wfile.write(jpeg)  # not joined: no copy of the JPEG per viewer
+                    self.wfile.write(b"\r\n")
 
     def events(self) -> None:
         """Server-Sent Events: each record as a message, the figures as `figures` once a
