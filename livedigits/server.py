@@ -294,6 +294,7 @@ class Server:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False  # joined on close, so none outlives the run
     block_on_close = True
+    request_queue_size = MAX_CONNECTIONS  # 5 by default: a page's burst would wait for SYN retries
 
     def __init__(self, address: tuple[str, int], owner: Server):
         self.owner = owner

@@ -21,6 +21,7 @@ from livedigits import Reader, Tracker
 from livedigits.metrics import read_jsonl
 from livedigits.server import (
     MAX_BODY,
+    MAX_CONNECTIONS,
     MAX_SIDE,
     Server,
     decode,
@@ -236,6 +237,32 @@ def test_an_open_address_says_so(reader):
     server = Server(("0.0.0.0", 0), reader, log=said.append)
     server.close()
     assert len(said) == 2 and "open to the network" in said[1]
+
+
+def test_connections_past_the_limit_are_closed_and_idle_ones_end_with_the_server(reader):
+    threads_before = set(threading.enumerate())
+    server = Server(("127.0.0.1", 0), reader)
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=60)
+            for _ in range(MAX_CONNECTIONS)]  # connected, never sending a request
+    deadline = time.monotonic() + 30
+    while len(server.connections) < MAX_CONNECTIONS and time.monotonic() < deadline:
+        time.sleep(0.02)
+    full = len(server.connections)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as extra:
+        extra.sendall(b"GET /draw HTTP/1.0\r\n\r\n")
+        try:
+            unanswered = extra.recv(100) == b""
+        except ConnectionResetError:
+            unanswered = True
+    idle.pop().close()  # one leaves: there is room again
+    while len(server.connections) >= MAX_CONNECTIONS and time.monotonic() < deadline:
+        time.sleep(0.02)
+    served = request(server.port, "GET", "/draw")[0]
+    server.close()  # the idle ones would wait TIMEOUT; closing ends them now
+    for connection in idle:
+        connection.close()
+    assert full == MAX_CONNECTIONS and unanswered and served == 200
+    assert set(threading.enumerate()) <= threads_before
 
 
 # Load: the sample video as a 30 fps camera on a loop, read and published as the command does;
