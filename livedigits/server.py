@@ -210,7 +210,7 @@ class Server:
             thread.start()
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}/"
-        log(f"serving {self.url}" + (f" (draw at {self.url}draw)" if source else "draw"))
+        log(f"serving {self.url}" + ("draw" if source is None else f" (draw at {self.url}draw)"))
         if not is_loopback(self.host):
             log(f"the page is open to the network on port {self.port}: anyone who can reach "
                 "this machine can watch the stream and send images to read")
