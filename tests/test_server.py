@@ -148,7 +148,6 @@ def test_the_command_streams_the_video_and_reads_posts_while_it_runs(tmp_path):
         image = cv2.imdecode(np.frombuffer(part, np.uint8), cv2.IMREAD_COLOR)
         assert image is not None and image.shape == (720, 1280, 3)
     assert page[0] == 200 and b'src="/stream.mjpg"' in page[2]
-    assert [d["label"] for d in seven["digits"]] == [7] and seven["numbers"][0]["text"] == "7"
     assert seven["frame"] == 0 and seven["source"] is None and "probs" not in seven
     assert {case: status for case, status, _ in errors} == {
         case: status for case, (status, _) in EXPECTED_ERRORS.items()}
@@ -169,6 +168,7 @@ def test_the_command_streams_the_video_and_reads_posts_while_it_runs(tmp_path):
     assert received[-1][0] == "end"
     with pytest.raises(ConnectionRefusedError):  # the server stopped with the run
         socket.create_connection(("127.0.0.1", served.port), timeout=10)
+    assert [d["label"] for d in seven["digits"]] == [7] and seven["numbers"][0]["text"] == "7"
 
 
 def collect(stream: Stream, events: list[tuple[str, str]]) -> list[tuple[str, str]]:
