@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from .reader import Reader
-from .render import render
+from .render import add_caption, render
 from .sinks import SinkError, record
 from .sources import Frame, Source
 from .types import Reading
@@ -249,7 +249,9 @@ class Server:
             if got is None:
                 continue
             number, post = got
-            image = render(post.frame.image, post.reading, caption=post.caption or None)
+            image = render(post.frame.image, post.reading)
+            if post.caption:
+                image = add_caption(image, post.caption)
             ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             if ok:
                 self.jpegs.put(data.tobytes())

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import pytest
 from conftest import ROOT, SAMPLES, SEVEN, Served, Stream, drawn_digit, request, run_cli
+from metrics import read_jsonl
 
 from livedigits import Reader, Tracker
-from livedigits.metrics import read_jsonl
 from livedigits.server import (
     MAX_BODY,
     MAX_CONNECTIONS,
