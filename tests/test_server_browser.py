@@ -107,6 +107,9 @@ def test_live_page_shows_the_stream_and_the_numbers_read(browser, tmp_path, vide
             "return [...document.querySelectorAll('#numbers li')].map(li => li.textContent)"))
                  & truth)
         wait_for(browser, lambda d: d.find_element(By.ID, "fps").text.replace(".", "").isdigit())
+        # The tracker shows a digit from its third frame on: let the stream pass frame 20.
+        wait_for(browser, lambda d: int(d.find_element(By.ID, "frame").text.split()[1]
+                                        .rstrip(",")) >= 20)
         screenshot(browser, tmp_path, "serve_live.png")
         assert served.wait() == 0, served.stderr()
         wait_for(browser, lambda d: "ended" in d.find_element(By.ID, "status").text)
