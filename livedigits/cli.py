@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   livedigits --picamera --scale 0.5 --int8      Raspberry Pi camera module
   livedigits samples/video.mp4 -o out.mp4 --json out.jsonl
   livedigits samples/frames -o annotated/ --json -
+  livedigits samples/video.mp4 --live --serve 8000   watch at http://127.0.0.1:8000/
 """
 SCALE_RANGE = (0.05, 4.0)  # what Reader accepts (checked against it in tests/test_cli.py)
 
@@ -110,6 +111,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "video too (default: no; the window always shows it; stills never)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar, summary or notes on stderr; errors only")
+    p.add_argument("--serve", metavar="[HOST:]PORT", help="serve the live overlay at / and a "
+                   "page to draw digits at /draw (binds 127.0.0.1 unless HOST is given); "
+                   "without SOURCE, /draw and POST /read only")
     model = p.add_argument_group("reading")
     model.add_argument("--model", metavar="PATH", help="ONNX model (default: the shipped one)")
     model.add_argument("--int8", action="store_true", help="use the shipped int8 model")
@@ -151,8 +155,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.source = str(args.camera)
     elif args.picamera:
         args.source = "picamera"
-    if args.source is None:
+    if args.source is None and args.serve is None:
         p.error("no SOURCE given")
+    if args.serve is not None:
+        from .server import parse_address
+
+        try:
+            args.serve = parse_address(args.serve)
+        except ValueError as error:
+            p.error(str(error))
     if args.model and args.int8:
         p.error("give either --model or --int8")
     return args
@@ -257,7 +268,8 @@ def open_outputs(args: argparse.Namespace, source: Source, images: bool, stack: 
     if not args.no_display:
         if display_available():
             window = stack.enter_context(closing(Window()))
-        elif not (args.output or json_path):  # a window was wanted: say where results go
+        elif not (args.output or json_path or args.serve):
+            # a window was wanted: say where results go (with --serve, the page shows them)
             say("no display: writing JSON Lines to standard output instead of a window")
             json_path = "-"
     jsonl = stack.enter_context(closing(JsonlSink(json_path))) if json_path else None
@@ -290,6 +302,14 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda message: None) if args.quiet else warn
     if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
         cv2.setNumThreads(args.threads)
+
+    def make_reader(rotate: int = args.rotate) -> Reader:
+        return Reader(model=args.model or default_model(args.int8),
+                      threads=args.threads or None, min_confidence=args.min_confidence,
+                      scale=args.scale, rotate=rotate)
+
+    if args.source is None:  # --serve alone: /draw and /read until Ctrl-C
+        return serve_only(args.serve, make_reader(rotate=0), say)
     request = CameraRequest(args.width, args.height, args.fps, args.mjpg)
     stats, source, interrupted = Stats(), None, False
     with ExitStack() as stack:
@@ -300,9 +320,7 @@ def run(args: argparse.Namespace) -> int:
         images = isinstance(source, ImageSource)
         check_fits(args, source, images)
         existing = plan_outputs(args, source, images)  # before any output is opened
-        reader = Reader(model=args.model or default_model(args.int8),
-                        threads=args.threads or None, min_confidence=args.min_confidence,
-                        scale=args.scale, rotate=args.rotate)
+        reader = make_reader()
         if existing:
             more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
             say(f"overwriting {existing[0]}{more}")
@@ -310,6 +328,10 @@ def run(args: argparse.Namespace) -> int:
             say(f"{source.description} gives {source.size[0]}x{source.size[1]} "
                 f"at {source.fps:g} fps")
         window, jsonl, out = open_outputs(args, source, images, stack, say)
+        server = None
+        if args.serve:  # images sent to /read get their own Reader; they come upright
+            server = stack.enter_context(closing(open_server(args.serve, make_reader(rotate=0),
+                                                             source, say)))
         tracker = None if images else Tracker(NO_SMOOTHING if args.no_smooth  # stills are
                                               else TrackerSettings())  # not one scene
         # On stderr, only when it is a terminal (disable=None) and not --quiet.
@@ -323,9 +345,12 @@ def run(args: argparse.Namespace) -> int:
                 if count % args.every == 0:
                     tick = time.perf_counter()
                     reading = reader.read(frame.image, tracker)
-                    stats.add(reading, time.perf_counter() - tick)
+                    seconds = time.perf_counter() - tick
+                    stats.add(reading, seconds)
                     if jsonl:
                         jsonl.write(frame, reading)
+                    if server:
+                        server.publish(frame, reading, seconds, stats.caption())
                 stats.frames += 1
                 if source.live:
                     stats.latencies.append(time.perf_counter() - frame.captured)
@@ -354,6 +379,21 @@ def run(args: argparse.Namespace) -> int:
     if source.error:
         print(f"livedigits: error: {source.error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def open_server(address: tuple[str, int], reader, source, log: Callable[[str], None]):
+    """The --serve server; `log` hears its address."""
+    from .server import Server
+
+    return Server(address, reader, source, log=log)
+
+
+def serve_only(address: tuple[str, int], reader, log: Callable[[str], None]) -> int:
+    """--serve without a source: serve /draw and /read until Ctrl-C."""
+    with StopOnInterrupt() as stop, closing(open_server(address, reader, None, log)):
+        while not stop.requested:
+            time.sleep(0.2)
     return 0
 
 

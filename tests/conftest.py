@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -49,3 +54,121 @@ def digit_mask(text: str = "7", height: int = 60, thickness: int = 5) -> np.ndar
     mask = np.zeros((h + base + 20, w + 20), np.uint8)
     cv2.putText(mask, text, (10, h + 10), font, scale, 255, thickness, cv2.LINE_AA)
     return np.where(mask > 127, np.uint8(255), np.uint8(0))
+
+
+def drawn_digit(strokes: list[list[tuple[int, int]]], size: tuple[int, int] = (640, 360),
+                width: int = 14) -> np.ndarray:
+    """Dark strokes on a white canvas, as the /draw page sends them: BGR uint8."""
+    canvas = np.full((size[1], size[0], 3), 255, np.uint8)
+    for stroke in strokes:
+        cv2.polylines(canvas, [np.array(stroke, np.int32)], False, (17, 17, 17), width,
+                      cv2.LINE_AA)
+    return canvas
+
+
+SEVEN = [[(250, 80), (390, 80), (300, 290)]]  # one stroke: the bar, then down to the left
+
+
+class Served:
+    """`livedigits ARGS --serve 127.0.0.1:0` as a user runs it, in a new process without a
+    display; `port` is read from the line it prints, its stderr collected in `lines`."""
+
+    def __init__(self, *args: str, timeout: float = 60):
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "livedigits", *map(str, args), "--serve", "127.0.0.1:0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, env=env)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        self.port = 0
+        while not self.port and time.monotonic() < deadline and self.process.poll() is None:
+            found = [re.search(r"serving http://127\.0\.0\.1:(\d+)/", line)
+                     for line in list(self.lines)]
+            self.port = next((int(m.group(1)) for m in found if m), 0)
+            time.sleep(0.02)
+        if not self.port:
+            self.process.kill()
+            raise AssertionError(f"the server did not start: {self.stderr()}")
+
+    def _collect(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def wait(self, timeout: float = 120) -> int:
+        code = self.process.wait(timeout)
+        self._reader.join(10)
+        return code
+
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request to 127.0.0.1: status, headers, body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+class Stream:
+    """A GET of /stream.mjpg or /events read as it comes: `jpeg()` the next MJPEG part,
+    `event()` the next Server-Sent Event as (name, data)."""
+
+    def __init__(self, port: int, path: str, timeout: float = 60):
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.socket.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        self.file = self.socket.makefile("rb")
+        self.status = int(self.file.readline().split()[1])
+        self.headers = self._headers()
+
+    def _headers(self) -> dict[str, str]:
+        headers = {}
+        while (line := self.file.readline().decode().strip()):
+            name, _, value = line.partition(":")
+            headers[name.lower()] = value.strip()
+        return headers
+
+    def jpeg(self) -> bytes:
+        boundary = self.file.readline().strip()
+        if not boundary:
+            raise EOFError("the stream ended")
+        assert boundary == b"--frame", boundary
+        headers = self._headers()
+        assert headers["content-type"] == "image/jpeg"
+        data = self.file.read(int(headers["content-length"]))
+        assert self.file.readline() == b"\r\n"
+        return data
+
+    def event(self) -> tuple[str, str]:
+        name, data = "message", []
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise EOFError("the stream ended")
+            line = line.decode().rstrip("\n")
+            if not line and data:
+                return name, "\n".join(data)
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+
+    def close(self) -> None:
+        self.file.close()
+        self.socket.close()
