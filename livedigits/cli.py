@@ -126,6 +126,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                "between {:g} and {:g}".format(*SCALE_RANGE)),
                        metavar="F", help="resize factor before "
                        "segmentation (default: frames over 640 px are reduced to 640)")
+    model.add_argument("--ink", choices=("both", "dark", "light"), default="both",
+                       help="the ink to read: dark on light paper, light on a dark board, or "
+                       "both (the default; reading one is about twice as fast)")
     model.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                        metavar="DEG", help="turn frames this many degrees clockwise before "
                        "reading (0, 90, 180, 270): a camera mounted sideways, a page on its side")
@@ -306,7 +309,8 @@ def run(args: argparse.Namespace) -> int:
     def make_reader(rotate: int = args.rotate) -> Reader:
         return Reader(model=args.model or default_model(args.int8),
                       threads=args.threads or None, min_confidence=args.min_confidence,
-                      scale=args.scale, rotate=rotate)
+                      scale=args.scale, rotate=rotate,
+                      ink_is_dark={"both": None, "dark": True, "light": False}[args.ink])
 
     if args.source is None:  # --serve alone: /draw and /read until Ctrl-C
         return serve_only(args.serve, make_reader(rotate=0), say)
