@@ -487,12 +487,12 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
     tasks = plan(archive, ReadSettings.from_args(args), json_dir, out_dir)
     progress_log = ArchiveProgress(0, 0, enabled=False).log
     progress_log(f"{archive.description}: {_count(len(tasks), 'video')}" + (
-        f"; skipping {_count(len(archive.skipped), 'file')} that are not videos: "
+        f"; skipping {_count(len(archive.skipped), 'other file')} (not a video by its suffix): "
         f"{_names(archive.skipped)}" if archive.skipped else ""))
     done_before = [task for task in tasks if args.resume and task.complete()]
     todo = [task for task in tasks if task not in done_before]
     if done_before:
-        progress_log(f"--resume: {len(done_before)} videos already complete, "
+        progress_log(f"--resume: {_count(len(done_before), 'video')} already complete, "
                      f"{len(todo)} to read")
     board, results = Board(), []
     progress = ArchiveProgress(len(todo), sum(frame_count(task.video) for task in todo))
@@ -532,18 +532,19 @@ def summary(results: list[VideoResult], already: int, seconds: float) -> list[st
     by = {status: [r for r in results if r.status == status]
           for status in ("complete", "failed", "interrupted", "not started")}
     frames = sum(r.frames for r in results)
-    lines = [f"{len(by['complete'])} videos read" + (f", {already} already complete"
+    lines = [f"{_count(len(by['complete']), 'video')} read" + (f", {already} already complete"
                                                      if already else "")
              + f"; {frames} frames, {sum(r.digits for r in results)} digits, "
              f"{sum(r.numbers for r in results)} numbers in {seconds:.1f} s "
              f"({frames / max(seconds, 1e-9):.1f} frames/s); peak memory per worker "
              f"{max((r.peak_rss_mb for r in results), default=0):.0f} MB"]
     if by["interrupted"] or by["not started"]:
-        lines.append(f"interrupted: {len(by['interrupted'])} videos unfinished (their outputs "
+        lines.append(f"interrupted: {_count(len(by['interrupted']), 'video')} unfinished (outputs "
                      f"stay as <stem>.partial.*), {len(by['not started'])} not started; "
                      f"--resume reads them")
     if by["failed"]:
-        lines.append(f"error: {len(by['failed'])} of {len(results)} videos could not be read: "
+        lines.append(f"error: {len(by['failed'])} of {_count(len(results), 'video')} could not be "
+                     f"read: "
                      f"{_names(Path(r.video) for r in by['failed'])}")
     return lines
 
