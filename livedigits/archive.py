@@ -17,6 +17,7 @@ import glob
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -205,7 +206,15 @@ def read_video(task: VideoTask, channel: Channel) -> VideoResult:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (0 where the resource module is missing)."""
+    """This process's peak resident memory in MB: VmHWM on Linux (ru_maxrss there would also
+    count the parent that forked this process before exec), ru_maxrss elsewhere, 0 without."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows
@@ -438,9 +447,26 @@ def run_pool(tasks: list[VideoTask], jobs: int, board: Board, show: Callable[[],
             show()
 
 
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """ArchiveError unless something listens at a Ray address (host:port or ray://host:port):
+    ray.init would otherwise retry an address where nothing answers for ever. "auto" is left
+    to Ray, which fails at once when it finds no cluster."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except ValueError:
+        raise ArchiveError(f"--ray {address}: give host:port, ray://host:port or auto") from None
+    except OSError as error:
+        raise ArchiveError(f"cannot join the Ray cluster at {address}: nothing answers there "
+                           f"({error.strerror or error}); start one with `ray start --head`"
+                           ) from None
+
+
 def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[], None],
-            stop_requested: Callable[[], bool],
-            on_result: Callable[[VideoResult], None]) -> None:
+            stop_requested: Callable[[], bool], on_result: Callable[[VideoResult], None],
+            log: Callable[[str], None] = lambda message: None) -> None:
     """The tasks as Ray tasks (one CPU each) on the cluster at `address` ("auto": the one this
     machine belongs to). Each worker process loads the model once, from its installed package."""
     try:
@@ -449,10 +475,14 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
         import ray
     except ImportError:
         raise ArchiveError('--ray needs Ray: pip install "livedigits[cluster]"') from None
+    check_reachable(address)
+    joining = time.perf_counter()
     try:
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as error:  # ConnectionError, ValueError ... all mean: no cluster there
         raise ArchiveError(f"cannot join the Ray cluster at {address}: {error}") from None
+    log(f"joined the Ray cluster at {address} ({ray.cluster_resources().get('CPU', 0):g} CPUs) "
+        f"in {time.perf_counter() - joining:.1f} s")
     try:
         actor = ray.remote(num_cpus=0)(Board).remote()
         remote = ray.remote(num_cpus=1)(_ray_task)
@@ -510,7 +540,8 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
     with StopOnInterrupt() as stop:
         try:
             if args.ray is not None:
-                run_ray(todo, args.ray, board, show, lambda: stop.requested, on_result)
+                run_ray(todo, args.ray, board, show, lambda: stop.requested, on_result,
+                        progress.log)
             elif args.jobs > 1 and len(todo) > 1:
                 run_pool(todo, args.jobs, board, show, lambda: stop.requested, on_result)
             else:
