@@ -304,10 +304,13 @@ class ArchiveProgress:
                 f"{self.videos} videos, {frames_done}/{self.frames or '?'} frames, "
                 f"{rate:.1f} frames/s, {left}")
 
-    def update(self, videos_done: int, frames_done: int, force: bool = False) -> None:
-        now = time.perf_counter()
-        if self.enabled and (force or now - self._shown >= 0.2):
-            self._shown = now
+    def due(self) -> bool:
+        """Whether the line should be redrawn now (at most 5 times a second)."""
+        return self.enabled and time.perf_counter() - self._shown >= 0.2
+
+    def update(self, videos_done: int, frames_done: int) -> None:
+        if self.enabled:
+            self._shown = now = time.perf_counter()
             text = self.line(videos_done, frames_done, now - self.started)
             print(f"\r{text}\x1b[K", end="", file=sys.stderr, flush=True)
 
@@ -533,8 +536,9 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
         if result.status == "failed":
             progress.log(f"skipped {Path(result.video).name}: {result.error}")
 
-    def show() -> None:
-        progress.update(sum(r.status == "complete" for r in results), board.total())
+    def show(force: bool = False) -> None:
+        if force or progress.due():
+            progress.update(len(results), board.total())
 
     started, interrupted = time.perf_counter(), False
     with StopOnInterrupt() as stop:
@@ -548,35 +552,38 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
                 run_serial(todo, board, show, lambda: stop.requested, on_result)
         except KeyboardInterrupt:  # a second Ctrl-C: the task in hand finalized its outputs
             interrupted = True
-        show()
+        show(force=True)
         progress.close()
-        interrupted |= stop.requested
-    for line in summary(results, len(done_before), time.perf_counter() - started):
+        interrupted |= stop.requested or any(r.status in ("interrupted", "not started")
+                                             for r in results)
+    for line in summary(results, len(todo), len(done_before), time.perf_counter() - started,
+                        interrupted):
         progress_log(line)
-    if interrupted or any(r.status in ("interrupted", "not started") for r in results):
+    if interrupted:
         return 130
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
-def summary(results: list[VideoResult], already: int, seconds: float) -> list[str]:
-    """The closing lines: what was read, how fast, and what failed or is left."""
-    by = {status: [r for r in results if r.status == status]
-          for status in ("complete", "failed", "interrupted", "not started")}
+def summary(results: list[VideoResult], todo: int, already: int, seconds: float,
+            interrupted: bool = False) -> list[str]:
+    """The closing lines: what was read, how fast, what is left and what failed."""
+    complete = [r for r in results if r.status == "complete"]
+    failed = [r for r in results if r.status == "failed"]
     frames = sum(r.frames for r in results)
-    lines = [f"{_count(len(by['complete']), 'video')} read" + (f", {already} already complete"
-                                                     if already else "")
+    lines = [f"{_count(len(complete), 'video')} read"
+             + (f", {already} already complete" if already else "")
              + f"; {frames} frames, {sum(r.digits for r in results)} digits, "
              f"{sum(r.numbers for r in results)} numbers in {seconds:.1f} s "
              f"({frames / max(seconds, 1e-9):.1f} frames/s); peak memory per worker "
              f"{max((r.peak_rss_mb for r in results), default=0):.0f} MB"]
-    if by["interrupted"] or by["not started"]:
-        lines.append(f"interrupted: {_count(len(by['interrupted']), 'video')} unfinished (outputs "
-                     f"stay as <stem>.partial.*), {len(by['not started'])} not started; "
+    if interrupted:
+        unfinished = sum(r.status == "interrupted" for r in results)
+        lines.append(f"interrupted: {todo - len(complete) - len(failed)} of {todo} videos left "
+                     f"({unfinished} unfinished, their outputs stay as <stem>.partial.*); "
                      f"--resume reads them")
-    if by["failed"]:
-        lines.append(f"error: {len(by['failed'])} of {_count(len(results), 'video')} could not be "
-                     f"read: "
-                     f"{_names(Path(r.video) for r in by['failed'])}")
+    if failed:
+        lines.append(f"error: {len(failed)} of {_count(len(results), 'video')} could not be "
+                     f"read: {_names(Path(r.video) for r in failed)}")
     return lines
 
 

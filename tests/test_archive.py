@@ -180,7 +180,7 @@ def test_ctrl_c_finalizes_what_the_workers_hold(tmp_path, long_clip):
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "2 videos unfinished" in stderr and "1 not started" in stderr
+    assert "interrupted: 3 of 3 videos left (2 unfinished" in stderr
     assert written(out) == ["p.partial.jsonl", "p.partial.mp4", "q.partial.jsonl",
                             "q.partial.mp4"]
     for stem in ("p", "q"):

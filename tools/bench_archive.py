@@ -42,6 +42,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hour-minutes", type=float, default=60, metavar="M",
                    help="length of the long video in minutes (default 60; 0 skips it)")
     p.add_argument("--no-ray", action="store_true", help="skip the Ray measurement")
+    p.add_argument("--long-only", action="store_true", help="only the long video")
     p.add_argument("--workdir", type=Path, help="where to make the videos (default: a temp dir)")
     return p.parse_args()
 
@@ -132,79 +133,85 @@ def long_video_bench(path: Path, out: Path, frames: int) -> dict:
     if process.returncode != 0:
         sys.exit(f"bench: the long video failed:\n{stderr}")
     wall = time.perf_counter() - start
-    memory = [mb for _, mb in samples if mb == mb]
-    quarter = max(1, len(memory) // 4)
-    return {"wall": wall, "fps": frames / wall, "first_quarter_max": max(memory[:quarter]),
-            "last_quarter_max": max(memory[-quarter:]), "max": max(memory),
-            "samples": len(memory),
+    memory = [mb for _, mb in samples if mb == mb and mb > 5]  # not the process before exec
+    steady = memory[len(memory) // 10:]  # past the start-up (imports, model, first frames)
+    return {"wall": wall, "fps": frames / wall, "steady_min": min(steady),
+            "steady_max": max(steady), "max": max(memory), "samples": len(memory),
             "profile": [round(memory[int(i * (len(memory) - 1) / 10)]) for i in range(11)]}
+
+
+def start_ray() -> tuple[str | None, float]:
+    """A local cluster of 2 CPUs: its address and how long it took to start."""
+    try:
+        import ray
+    except ImportError:
+        print("Ray: not measured, the cluster extra is not installed\n")
+        return None, float("nan")
+    begin = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    return ray.get_runtime_context().gcs_address, time.perf_counter() - begin
+
+
+def archive_section(args: argparse.Namespace, work: Path, frames: list, fps: float) -> None:
+    folder, out = work / "archive", work / "out"
+    folder.mkdir(parents=True, exist_ok=True)
+    per_video = round(args.seconds * fps)
+    for index in range(args.videos):
+        write_video(folder / f"video_{index}.mp4", frames, fps, per_video)
+    total = args.videos * per_video
+    print(f"{args.videos} videos of {per_video} frames (1280x720, {args.seconds:g} s each, "
+          f"{total} frames), JSON Lines and annotated videos written, median of {args.repeat} "
+          f"runs; wall time of the whole command, its start-up included.\n")
+    ray_address, ray_start = (None, float("nan")) if args.no_ray else start_ray()
+    rows = archive_bench(folder, out, total, args.repeat, ray_address)
+    print("| setting | wall s (runs) | frames/s | join s | frames/s after joining | "
+          "peak MB per worker |\n|---|---|---|---|---|---|")
+    for name, row in rows.items():
+        print(f"| {name} | {row['wall']:.1f} ({', '.join(map(str, row['runs']))}) | "
+              f"{row['fps']:.1f} | {row['join']:.1f} | {row['fps_after_join']:.1f} | "
+              f"{row['memory']:.0f} |")
+    one, two = rows["--jobs 1"], rows["--jobs 2"]
+    print(f"\n--jobs 2 / --jobs 1 throughput: {two['fps'] / one['fps']:.2f}x")
+    if ray_address:
+        ray_row = next(row for name, row in rows.items() if name.startswith("--ray"))
+        print(f"Ray / --jobs 2 throughput: {ray_row['fps'] / two['fps']:.2f}x whole command, "
+              f"{ray_row['fps_after_join'] / two['fps']:.2f}x after joining; the local cluster "
+              f"took {ray_start:.1f} s to start (not in the figures)")
+        import ray
+
+        ray.shutdown()
+
+
+def long_section(args: argparse.Namespace, work: Path, frames: list, fps: float) -> None:
+    count = round(args.hour_minutes * 60 * fps)
+    long, out = work / "long" / "long.mp4", work / "long_out"
+    long.parent.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)
+    begin = time.perf_counter()
+    write_video(long, frames, fps, count)
+    made = time.perf_counter() - begin
+    row = long_video_bench(long, out, count)
+    print(f"\n## One long video\n\n{args.hour_minutes:g} min ({count} frames, 1280x720, "
+          f"{long.stat().st_size / 2**20:.0f} MB, made in {made:.0f} s), read with JSON Lines "
+          f"and annotated video out in {row['wall']:.0f} s ({row['fps']:.1f} frames/s). "
+          f"Resident memory, sampled every second ({row['samples']} samples): "
+          f"{row['steady_min']:.0f}-{row['steady_max']:.0f} MB from a tenth of the run to its "
+          f"end, {row['max']:.0f} MB at most; at every tenth of the run: {row['profile']} MB.")
 
 
 def main() -> None:
     args = parse_args()
     frames, fps = sample_frames()
-    per_video = round(args.seconds * fps)
+    print(f"# Archive benchmark\n\n{platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, load average before: "
+          f"{os.getloadavg()[0]:.2f}\n")
     with tempfile.TemporaryDirectory(prefix="bench_archive_") as temp:
         work = args.workdir or Path(temp)
-        folder, out = work / "archive", work / "out"
-        folder.mkdir(parents=True, exist_ok=True)
-        for index in range(args.videos):
-            write_video(folder / f"video_{index}.mp4", frames, fps, per_video)
-        total = args.videos * per_video
-        print(f"# Archive benchmark\n\n{platform.processor() or platform.machine()}, "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
-              f"before: {os.getloadavg()[0]:.2f}\n\n{args.videos} videos of {per_video} frames "
-              f"(1280x720, {args.seconds:g} s each, {total} frames), median of {args.repeat} "
-              f"runs, wall time of the whole command including its start-up.\n")
-
-        ray_address, ray_start = None, float("nan")
-        if not args.no_ray:
-            try:
-                import ray
-            except ImportError:
-                print("Ray: not measured, the cluster extra is not installed\n")
-            else:
-                begin = time.perf_counter()
-                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-                ray_start = time.perf_counter() - begin
-                ray_address = ray.get_runtime_context().gcs_address
-        rows = archive_bench(folder, out, total, args.repeat, ray_address)
-        print("| setting | wall s (runs) | frames/s | join s | frames/s after joining | "
-              "peak MB per worker |\n|---|---|---|---|---|---|")
-        for name, row in rows.items():
-            print(f"| {name} | {row['wall']:.1f} ({', '.join(map(str, row['runs']))}) | "
-                  f"{row['fps']:.1f} | {row['join']:.1f} | {row['fps_after_join']:.1f} | "
-                  f"{row['memory']:.0f} |")
-        one, two = rows["--jobs 1"], rows["--jobs 2"]
-        print(f"\n--jobs 2 / --jobs 1 throughput: {two['fps'] / one['fps']:.2f}x")
-        if ray_address:
-            ray_row = next(row for name, row in rows.items() if name.startswith("--ray"))
-            print(f"Ray / --jobs 2 throughput: {ray_row['fps'] / two['fps']:.2f}x whole "
-                  f"command, {ray_row['fps_after_join'] / two['fps']:.2f}x after joining; "
-                  f"the local cluster took {ray_start:.1f} s to start (not in the figures)")
-            import ray
-
-            ray.shutdown()
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
-
+        if not args.long_only:
+            archive_section(args, work, frames, fps)
         if args.hour_minutes > 0:
-            count = round(args.hour_minutes * 60 * fps)
-            long = work / "long" / "long.mp4"
-            long.parent.mkdir(exist_ok=True)
-            begin = time.perf_counter()
-            write_video(long, frames, fps, count)
-            made = time.perf_counter() - begin
-            for old in out.glob("*"):
-                old.unlink()
-            row = long_video_bench(long, out, count)
-            print(f"\n## One long video\n\n{args.hour_minutes:g} min ({count} frames, "
-                  f"1280x720, {long.stat().st_size / 2**20:.0f} MB, made in {made:.0f} s), "
-                  f"read with JSON Lines and annotated video out in {row['wall']:.0f} s "
-                  f"({row['fps']:.1f} frames/s). Resident memory, sampled every second "
-                  f"({row['samples']} samples): max {row['first_quarter_max']:.0f} MB in the "
-                  f"first quarter of the run, {row['last_quarter_max']:.0f} MB in the last, "
-                  f"{row['max']:.0f} MB overall; at every tenth of the run: "
-                  f"{row['profile']} MB.")
+            long_section(args, work, frames, fps)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
