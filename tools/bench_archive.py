@@ -10,9 +10,11 @@ the sample for --hour-minutes minutes. Every run is the real command in a fresh 
 JSON Lines and annotated videos written as a user would; the time is the wall time of the
 whole command. The Ray cluster (ray.init(num_cpus=2), needs the cluster extra) is started
 once, its start-up timed apart; the command joins it with --ray ADDRESS and says how long
-joining took, which is reported apart too. Peak memory per worker is the largest ru_maxrss of
-the worker processes, as the command's summary gives it; the long video's memory is sampled
-from /proc every second while it is read (Linux).
+joining took, which is reported apart too. Peak memory per worker is the largest peak resident
+memory (VmHWM) of the worker processes, as the command's summary gives it; the long video's
+memory is sampled from /proc every second while it is read (Linux). CPU ms per frame (user +
+system time of the command and its worker processes) shows what parallel reading costs apart
+from how much of the machine it was given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -70,17 +73,21 @@ def command(*args) -> list[str]:
     return [sys.executable, "-m", "livedigits", *map(str, args)]
 
 
-def run(args: list, out: Path) -> tuple[float, str]:
-    """Wall time and stderr of one command run into an empty `out`."""
+def run(args: list, out: Path) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system of the command and the worker processes it waited
+    for; Ray's workers are not its children) and stderr of one command run into `out`."""
     for old in out.glob("*") if out.exists() else []:
         old.unlink()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command(*args, "--json", out, "-o", out), capture_output=True,
                             text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         sys.exit(f"bench: {' '.join(map(str, args))} failed:\n{result.stderr}")
-    return seconds, result.stderr
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, result.stderr
 
 
 def figure(pattern: str, text: str) -> float:
@@ -96,12 +103,13 @@ def archive_bench(folder: Path, out: Path, frames: int, repeat: int,
     rows = {}
     for name, options in settings.items():
         runs = [run([folder, *options], out) for _ in range(repeat)]
-        wall = statistics.median(seconds for seconds, _ in runs)
-        join = statistics.median(_join_seconds(err) for _, err in runs)
-        memory = max(figure(r"peak memory per worker (\d+) MB", err) for _, err in runs)
+        wall = statistics.median(seconds for seconds, _, _ in runs)
+        join = statistics.median(_join_seconds(err) for _, _, err in runs)
+        memory = max(figure(r"peak memory per worker (\d+) MB", err) for _, _, err in runs)
         rows[name] = {"wall": wall, "join": join, "fps": frames / wall,
                       "fps_after_join": frames / (wall - join), "memory": memory,
-                      "runs": [round(seconds, 1) for seconds, _ in runs]}
+                      "cpu_ms": 1000 * statistics.median(cpu for _, cpu, _ in runs) / frames,
+                      "runs": [round(seconds, 1) for seconds, _, _ in runs]}
     return rows
 
 
@@ -165,11 +173,12 @@ def archive_section(args: argparse.Namespace, work: Path, frames: list, fps: flo
     ray_address, ray_start = (None, float("nan")) if args.no_ray else start_ray()
     rows = archive_bench(folder, out, total, args.repeat, ray_address)
     print("| setting | wall s (runs) | frames/s | join s | frames/s after joining | "
-          "peak MB per worker |\n|---|---|---|---|---|---|")
+          "peak MB per worker | CPU ms per frame |\n|---|---|---|---|---|---|---|")
     for name, row in rows.items():
+        cpu = "(workers not counted)" if name.startswith("--ray") else f"{row['cpu_ms']:.1f}"
         print(f"| {name} | {row['wall']:.1f} ({', '.join(map(str, row['runs']))}) | "
               f"{row['fps']:.1f} | {row['join']:.1f} | {row['fps_after_join']:.1f} | "
-              f"{row['memory']:.0f} |")
+              f"{row['memory']:.0f} | {cpu} |")
     one, two = rows["--jobs 1"], rows["--jobs 2"]
     print(f"\n--jobs 2 / --jobs 1 throughput: {two['fps'] / one['fps']:.2f}x")
     if ray_address:
