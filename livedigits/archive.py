@@ -517,7 +517,9 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
     if not (args.json or args.output):
         raise ArchiveError("an archive needs --json DIR and/or -o DIR for its outputs")
     json_dir, out_dir = output_dir(args.json, "--json"), output_dir(args.output, "-o")
-    tasks = plan(archive, ReadSettings.from_args(args), json_dir, out_dir)
+    settings = ReadSettings.from_args(args)
+    tasks = plan(archive, settings, json_dir, out_dir)
+    worker_reader(settings)  # a wrong model is one error now, not one per video (serial: reused)
     progress_log = ArchiveProgress(0, 0, enabled=False).log
     progress_log(f"{archive.description}: {_count(len(tasks), 'video')}" + (
         f"; skipping {_count(len(archive.skipped), 'other file')} (not a video by its suffix): "

@@ -71,7 +71,10 @@ def test_progress_line_shows_videos_frames_rate_and_time_left():
     (["{folder}", "--json", "{tmp}/out.jsonl"], ["give a directory"]),
     (["{folder}", "-o", "/proc/livedigits"], ["/proc/livedigits"]),
     (["{folder}", "--jobs", "2", "--ray", "auto"], ["--jobs or --ray"]),
-], ids=["jobs-one-video", "no-outputs", "stdout", "json-file", "unwritable", "jobs-ray"])
+    (["{folder}", "--json", "{tmp}/out", "--jobs", "2", "--model", "{tmp}/none.onnx"],
+     ["none.onnx"]),
+], ids=["jobs-one-video", "no-outputs", "stdout", "json-file", "unwritable", "jobs-ray",
+        "missing-model"])
 def test_bad_archive_options_give_one_clear_line(tmp_path, args, words):
     folder = tmp_path / "in"
     folder.mkdir()
