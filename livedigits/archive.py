@@ -478,7 +478,6 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
         import ray
     except ImportError:
         raise ArchiveError('--ray needs Ray: pip install "livedigits[cluster]"') from None
-    check_reachable(address)
     joining = time.perf_counter()
     try:
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
@@ -520,6 +519,8 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
     settings = ReadSettings.from_args(args)
     tasks = plan(archive, settings, json_dir, out_dir)
     worker_reader(settings)  # a wrong model is one error now, not one per video (serial: reused)
+    if args.ray is not None:
+        check_reachable(args.ray)
     progress_log = ArchiveProgress(0, 0, enabled=False).log
     progress_log(f"{archive.description}: {_count(len(tasks), 'video')}" + (
         f"; skipping {_count(len(archive.skipped), 'other file')} (not a video by its suffix): "
