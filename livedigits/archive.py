@@ -84,12 +84,13 @@ class ReadSettings:
     every: int = 1
     smooth: bool = True
     rotate: int = 0  # degrees clockwise the frames are turned before reading
+    caption: bool = False  # burn the timing caption into annotated videos
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ReadSettings:
         model = str(Path(args.model).resolve()) if args.model else None  # workers' cwd differs
         return cls(model, args.int8, args.min_confidence, args.threads, args.scale, args.every,
-                   not args.no_smooth, args.rotate)
+                   not args.no_smooth, args.rotate, args.caption)
 
     def make_reader(self) -> Reader:
         """A Reader with these settings; OpenCV's threads set for this process."""
@@ -174,14 +175,10 @@ def read_video(task: VideoTask, channel: Channel) -> VideoResult:
     name = Path(task.video).name
     if channel.report(task.video, 0):
         return VideoResult(task.video, "not started")
-    started, stats, seen = time.perf_counter(), Stats(), [0]
-
-    def after_frame(count: int) -> bool:
-        seen[0] = count
-        return channel.report(task.video, count)
+    started, stats = time.perf_counter(), Stats()
 
     def result(status: str, error: str | None = None) -> VideoResult:
-        return VideoResult(task.video, status, seen[0], stats.digits, stats.numbers, error,
+        return VideoResult(task.video, status, stats.frames, stats.digits, stats.numbers, error,
                            time.perf_counter() - started, peak_rss_mb())
 
     try:
@@ -194,8 +191,8 @@ def read_video(task: VideoTask, channel: Channel) -> VideoResult:
                                                          source.fps, source.size)))
                    if task.output else None)
             ended = read_frames(source, reader, task.settings.make_tracker(), stats,
-                                task.settings.every, jsonl, out, caption=False,
-                                after_frame=after_frame)
+                                task.settings.every, jsonl, out, None, task.settings.caption,
+                                lambda: channel.report(task.video, stats.frames))
     except (SourceError, SinkError, ModelError) as error:
         return result("failed", str(error))
     if not ended:
@@ -230,21 +227,25 @@ def check_not_archive(args: argparse.Namespace) -> None:
     given = [name for name, on in (("--jobs", args.jobs > 1), ("--ray", args.ray is not None),
                                    ("--resume", args.resume)) if on]
     if given:
-        raise ArchiveError(f"{' and '.join(given)} read a directory or glob of videos, and "
-                           f"{args.source} is none")
+        from .cli import UsageError
+
+        raise UsageError(f"{' and '.join(given)} read a directory or glob of videos, and "
+                         f"{args.source} is none")
 
 
 def output_dir(path: str | None, option: str) -> Path | None:
     """An output directory, made if missing; ArchiveError when it cannot be written."""
     if path is None:
         return None
+    from .cli import UsageError
+
     if path == "-":
-        raise ArchiveError(f"{option} -: each video of an archive gets its own file; give a "
-                           f"directory")
+        raise UsageError(f"{option} -: each video of an archive gets its own file; give a "
+                         f"directory")
     folder = Path(path).resolve()
     if folder.suffix.lower() in VIDEO_SUFFIXES | {".jsonl", ".json"} and not folder.is_dir():
-        raise ArchiveError(f"{option} {path}: an archive writes one file per video into a "
-                           f"directory; give a directory")
+        raise UsageError(f"{option} {path}: an archive writes one file per video into a "
+                         f"directory; give a directory")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -255,24 +256,28 @@ def output_dir(path: str | None, option: str) -> Path | None:
 
 
 def plan(archive: Archive, settings: ReadSettings, json_dir: Path | None,
-         out_dir: Path | None) -> list[VideoTask]:
-    """One task per video; ArchiveError when two videos would write the same output or an
-    output would replace an input."""
-    tasks, stems = [], {}
-    inputs = {video.resolve() for video in archive.videos}
-    for video in archive.videos:
-        if video.stem in stems:
-            raise ArchiveError(f"{stems[video.stem].name} and {video.name} would write the same "
-                               f"outputs ({video.stem}.*)")
-        stems[video.stem] = video
-        jsonl = json_dir / f"{video.stem}.jsonl" if json_dir else None
-        output = out_dir / f"{video.stem}.mp4" if out_dir else None
-        for target in (jsonl, output, partial_path(output) if output else None):
-            if target in inputs:
-                raise ArchiveError(f"the output {target} would replace an input video")
-        tasks.append(VideoTask(str(video.resolve()), jsonl and str(jsonl),
-                               output and str(output), settings))
-    return tasks
+         out_dir: Path | None) -> tuple[list[VideoTask], list[Path]]:
+    """One task per video, and the outputs that exist already; UsageError when two videos would
+    write the same file or an output would replace an input (sinks.refuse_clobbering)."""
+    from .cli import UsageError
+    from .sinks import refuse_clobbering
+
+    tasks = [VideoTask(str(video.resolve()),
+                       str(json_dir / f"{video.stem}.jsonl") if json_dir else None,
+                       str(out_dir / f"{video.stem}.mp4") if out_dir else None, settings)
+             for video in archive.videos]
+    outputs: dict[str, list[Path]] = {}  # every file each option writes, partial ones too
+    if json_dir:
+        outputs[f"--json {json_dir}"] = [p for t in tasks for p in (Path(t.jsonl),
+                                                                    partial_path(t.jsonl))]
+    if out_dir:
+        outputs[f"-o {out_dir}"] = [p for t in tasks for p in (Path(t.output),
+                                                               partial_path(t.output))]
+    try:
+        existing = refuse_clobbering(outputs, archive.videos)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return tasks, existing
 
 
 def frame_count(path: str) -> int:
@@ -287,46 +292,37 @@ def frame_count(path: str) -> int:
 
 
 class ArchiveProgress:
-    """One line on stderr (a terminal only): videos and frames done, rate, time left."""
+    """One progress bar on stderr for the whole run (a terminal only, not with --quiet): frames,
+    rate and time left, the videos done in front; notes and errors printed above it."""
 
-    def __init__(self, videos: int, frames: int, enabled: bool | None = None):
-        self.videos, self.frames = videos, frames
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.started = time.perf_counter()
-        self._shown = 0.0
+    def __init__(self, videos: int, frames: int, quiet: bool = False):
+        from tqdm import tqdm
 
-    def line(self, videos_done: int, frames_done: int, elapsed: float) -> str:
-        rate = frames_done / elapsed if elapsed > 0 else 0.0
-        left = (f"{_clock((self.frames - frames_done) / rate)} left"
-                if rate > 0 and self.frames >= frames_done else "time left unknown")
-        filled = int(24 * frames_done / self.frames) if self.frames else 0
-        return (f"[{'#' * min(filled, 24)}{'.' * (24 - min(filled, 24))}] {videos_done}/"
-                f"{self.videos} videos, {frames_done}/{self.frames or '?'} frames, "
-                f"{rate:.1f} frames/s, {left}")
+        self.videos, self.quiet, self._shown = videos, quiet, 0.0
+        self.bar = tqdm(total=frames or None, unit="frame", file=sys.stderr, leave=False,
+                        disable=True if quiet else None, dynamic_ncols=True, mininterval=0.25,
+                        desc=f"0/{videos} videos")
 
     def due(self) -> bool:
-        """Whether the line should be redrawn now (at most 5 times a second)."""
-        return self.enabled and time.perf_counter() - self._shown >= 0.2
+        """Whether to count again (at most 5 times a second, and only when shown)."""
+        return not self.bar.disable and time.perf_counter() - self._shown >= 0.2
 
     def update(self, videos_done: int, frames_done: int) -> None:
-        if self.enabled:
-            self._shown = now = time.perf_counter()
-            text = self.line(videos_done, frames_done, now - self.started)
-            print(f"\r{text}\x1b[K", end="", file=sys.stderr, flush=True)
+        if not self.bar.disable:
+            self._shown = time.perf_counter()
+            self.bar.set_description_str(f"{videos_done}/{self.videos} videos", refresh=False)
+            self.bar.update(frames_done - self.bar.n)
 
-    def log(self, message: str) -> None:
-        """A line of its own above the progress line."""
-        print(("\r\x1b[K" if self.enabled else "") + f"livedigits: {message}", file=sys.stderr)
+    def note(self, message: str) -> None:
+        """What a run says about itself: not with --quiet."""
+        if not self.quiet:
+            self.error(message)
+
+    def error(self, message: str) -> None:
+        self.bar.write(f"livedigits: {message}", file=sys.stderr)
 
     def close(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else \
-        f"{minutes}:{secs:02d}"
+        self.bar.close()
 
 
 class Board:
@@ -507,37 +503,50 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
         ray.shutdown()
 
 
+def check_archive_options(args: argparse.Namespace) -> None:
+    """UsageError for options that do not fit an archive."""
+    from .cli import UsageError
+
+    if args.live:
+        raise UsageError("--live plays one video file as a camera would; an archive is read "
+                         "file by file")
+    if args.width or args.height or args.fps or args.mjpg:
+        raise UsageError("--width, --height, --fps and --mjpg are for cameras; an archive is "
+                         "not one")
+    if not (args.json or args.output):
+        raise UsageError("an archive needs --json DIR and/or -o DIR for its outputs")
+
+
 def run_archive(archive: Archive, args: argparse.Namespace) -> int:
     """Read every video of `archive` as `args` say; return the exit code."""
     from .cli import StopOnInterrupt
 
-    if args.live:
-        raise ArchiveError("--live plays one video file; an archive is read file by file")
-    if not (args.json or args.output):
-        raise ArchiveError("an archive needs --json DIR and/or -o DIR for its outputs")
+    check_archive_options(args)
     json_dir, out_dir = output_dir(args.json, "--json"), output_dir(args.output, "-o")
     settings = ReadSettings.from_args(args)
-    tasks = plan(archive, settings, json_dir, out_dir)
+    tasks, existing = plan(archive, settings, json_dir, out_dir)
     worker_reader(settings)  # a wrong model is one error now, not one per video (serial: reused)
     if args.ray is not None:
         check_reachable(args.ray)
-    progress_log = ArchiveProgress(0, 0, enabled=False).log
-    progress_log(f"{archive.description}: {_count(len(tasks), 'video')}" + (
-        f"; skipping {_count(len(archive.skipped), 'other file')} (not a video by its suffix): "
-        f"{_names(archive.skipped)}" if archive.skipped else ""))
     done_before = [task for task in tasks if args.resume and task.complete()]
     todo = [task for task in tasks if task not in done_before]
-    if done_before:
-        progress_log(f"--resume: {_count(len(done_before), 'video')} already complete, "
-                     f"{len(todo)} to read")
     board, results = Board(), []
-    progress = ArchiveProgress(len(todo), sum(frame_count(task.video) for task in todo))
+    progress = ArchiveProgress(len(todo), sum(frame_count(task.video) for task in todo),
+                               args.quiet)
+    progress.note(f"{archive.description}: {_count(len(tasks), 'video')}" + (
+        f"; skipping {_count(len(archive.skipped), 'other file')} (not a video by its suffix): "
+        f"{_names(archive.skipped)}" if archive.skipped else ""))
+    if done_before:
+        progress.note(f"--resume: {_count(len(done_before), 'video')} already complete, "
+                      f"{len(todo)} to read")
+    elif existing:
+        progress.note(f"overwriting {_names(existing, 2)}")
 
     def on_result(result: VideoResult) -> None:
         results.append(result)
         board.report(result.video, result.frames)
         if result.status == "failed":
-            progress.log(f"skipped {Path(result.video).name}: {result.error}")
+            progress.error(f"skipped {Path(result.video).name}: {result.error}")
 
     def show(force: bool = False) -> None:
         if force or progress.due():
@@ -548,7 +557,7 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
         try:
             if args.ray is not None:
                 run_ray(todo, args.ray, board, show, lambda: stop.requested, on_result,
-                        progress.log)
+                        progress.note)
             elif args.jobs > 1 and len(todo) > 1:
                 run_pool(todo, args.jobs, board, show, lambda: stop.requested, on_result)
             else:
@@ -559,9 +568,10 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
         progress.close()
         interrupted |= stop.requested or any(r.status in ("interrupted", "not started")
                                              for r in results)
-    for line in summary(results, len(todo), len(done_before), time.perf_counter() - started,
-                        interrupted):
-        progress_log(line)
+    lines = summary(results, len(todo), len(done_before), time.perf_counter() - started,
+                    interrupted)
+    for line in lines:
+        (progress.error if line.startswith("error:") else progress.note)(line)
     if interrupted:
         return 130
     return 1 if any(r.status == "failed" for r in results) else 0

@@ -11,18 +11,17 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, run_cli, sample_video_frames, write_video
+from metrics import read_jsonl
 from test_cli import assert_one_line_error, frames_of
 
 from livedigits.archive import (
     Archive,
-    ArchiveError,
-    ArchiveProgress,
     ReadSettings,
     find_archive,
     partial_path,
     plan,
 )
-from livedigits.metrics import read_jsonl
+from livedigits.cli import UsageError
 
 OUTPUTS = ["a_sample.jsonl", "a_sample.mp4", "b_made.jsonl", "b_made.mp4"]
 
@@ -48,20 +47,15 @@ def test_images_single_files_and_empty_globs_are_not_archives(spec):
 def test_plan_refuses_outputs_that_collide_or_replace_an_input(tmp_path):
     for name in ("a.mp4", "a.avi"):
         (tmp_path / name).touch()
-    with pytest.raises(ArchiveError, match=r"a\.avi and a\.mp4 would write the same outputs"):
-        plan(find_archive(str(tmp_path)), ReadSettings(), tmp_path, None)
+    with pytest.raises(UsageError, match=r"a\.jsonl twice"):
+        plan(find_archive(str(tmp_path)), ReadSettings(), tmp_path / "json", None)
     one = Archive((tmp_path / "a.mp4",), (), "a")
-    with pytest.raises(ArchiveError, match="would replace an input"):
+    with pytest.raises(UsageError, match="would overwrite the input"):
         plan(one, ReadSettings(), None, tmp_path)
-    task, = plan(one, ReadSettings(), tmp_path / "json", tmp_path / "video")
+    (task,), existing = plan(one, ReadSettings(), tmp_path / "json", tmp_path / "video")
     assert (task.jsonl, task.output) == (str(tmp_path / "json/a.jsonl"),
                                          str(tmp_path / "video/a.mp4"))
-    assert partial_path(task.output) == tmp_path / "video/a.partial.mp4"
-
-
-def test_progress_line_shows_videos_frames_rate_and_time_left():
-    line = ArchiveProgress(8, 1200, enabled=False).line(3, 300, 10.0)
-    assert line.endswith("3/8 videos, 300/1200 frames, 30.0 frames/s, 0:30 left")
+    assert partial_path(task.output) == tmp_path / "video/a.partial.mp4" and existing == []
 
 
 @pytest.mark.parametrize("args, words", [
