@@ -510,6 +510,9 @@ def check_archive_options(args: argparse.Namespace) -> None:
     if args.live:
         raise UsageError("--live plays one video file as a camera would; an archive is read "
                          "file by file")
+    if args.serve:
+        raise UsageError("--serve shows one source as it is read; an archive is read video by "
+                         "video")
     if args.width or args.height or args.fps or args.mjpg:
         raise UsageError("--width, --height, --fps and --mjpg are for cameras; an archive is "
                          "not one")
