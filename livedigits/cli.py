@@ -27,6 +27,7 @@ EXAMPLES = """examples:
   livedigits samples/video.mp4 -o out.mp4 --json out.jsonl
   livedigits samples/frames -o annotated/ --json -
   livedigits samples/video.mp4 --live --serve 8000   watch at http://127.0.0.1:8000/
+  livedigits recordings/ --json readings/ --jobs 2 --resume     every video of a folder
 """
 SCALE_RANGE = (0.05, 4.0)  # what Reader accepts (checked against it in tests/test_cli.py)
 
@@ -147,6 +148,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                       help="ask a USB webcam for MJPG (often needed for 720p at 30 fps)")
     live.add_argument("--live", action="store_true", help="play a video file as if it were a "
                       "camera: on its own clock, frames dropped when reading is slower")
+    archive = p.add_argument_group("archives (a directory or glob of videos)")
+    archive.add_argument("--jobs", type=POSITIVE, default=1, metavar="N",
+                         help="read N videos at once in worker processes (default 1)")
+    archive.add_argument("--ray", metavar="ADDRESS", help="read the videos as tasks on a Ray "
+                         "cluster (ADDRESS or auto; needs livedigits[cluster])")
+    archive.add_argument("--resume", action="store_true",
+                         help="skip videos whose outputs are already complete")
     p.add_argument("--version", action="version", version=f"livedigits {__version__}")
     args = p.parse_args(argv)
     given = [name for name, on in (("SOURCE", args.source is not None),
@@ -169,6 +177,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(str(error))
     if args.model and args.int8:
         p.error("give either --model or --int8")
+    if args.ray is not None and args.jobs > 1:
+        p.error("give either --jobs or --ray")
     return args
 
 
@@ -287,30 +297,71 @@ def open_outputs(args: argparse.Namespace, source: Source, images: bool, stack: 
     return window, jsonl, out
 
 
+def read_frames(source: Source, reader, tracker, stats: Stats, every: int = 1, jsonl=None,
+                out=None, window=None, caption: bool = False,
+                after_frame: Callable[[], bool] = lambda: False, server=None) -> bool:
+    """Read `source` into the sinks given (each may be None): every `every`th frame is read, the
+    others show the last reading; `caption` burns the caption into the annotated video; a
+    `server` (--serve) gets each reading. `after_frame()` returning True stops after that
+    frame, as does the window's quit key. True when the source ran to its end.
+
+    The one reading loop: of a single source (run) and of each video of an archive (archive.py).
+    """
+    from .render import add_caption, render
+    from .types import Reading
+
+    reading = Reading()
+    for count, frame in enumerate(source):
+        if count % every == 0:
+            tick = time.perf_counter()
+            reading = reader.read(frame.image, tracker)
+            seconds = time.perf_counter() - tick
+            stats.add(reading, seconds)
+            if jsonl:
+                jsonl.write(frame, reading)
+            if server:
+                server.publish(frame, reading, seconds, stats.caption())
+        stats.frames += 1
+        if source.live:
+            stats.latencies.append(time.perf_counter() - frame.captured)
+        overlay = render(frame.image, reading) if (out or window) else None
+        if out:  # a live video keeps real time: the overlay stands in for dropped frames
+            saved = add_caption(overlay, stats.caption()) if caption else overlay
+            for _ in range(frame.index - stats.last_index if source.live else 1):
+                out.write(frame, saved)
+        if window:
+            shown = (reader.mask(frame.image)[0]  # both polarities
+                     if window.show_mask else add_caption(overlay, stats.caption()))
+            if window.show(shown) == "quit":
+                return False
+        stats.last_index = frame.index
+        if after_frame():
+            return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     """Read every frame of the source into the chosen sinks; return the exit code."""
-    import cv2
+    from dataclasses import replace
+
     from tqdm import tqdm
 
-    from .classify import default_model
-    from .reader import Reader
-    from .render import add_caption, render
+    from .archive import ReadSettings, check_not_archive, find_archive, run_archive
     from .sources import CameraRequest, ImageSource, open_source
-    from .track import NO_SMOOTHING, Tracker, TrackerSettings
-    from .types import Reading
+
+    archive = find_archive(args.source) if args.source is not None else None
+    if archive is not None:
+        return run_archive(archive, args)
+    check_not_archive(args)
+    settings = ReadSettings.from_args(args)
 
     def warn(message: str) -> None:  # through tqdm, so that a progress bar stays whole
         tqdm.write(f"livedigits: {message}", file=sys.stderr)
 
     say = (lambda message: None) if args.quiet else warn
-    if args.threads:  # 0: OpenCV keeps its own default, as onnxruntime does
-        cv2.setNumThreads(args.threads)
 
-    def make_reader(rotate: int = args.rotate) -> Reader:
-        return Reader(model=args.model or default_model(args.int8),
-                      threads=args.threads or None, min_confidence=args.min_confidence,
-                      scale=args.scale, rotate=rotate,
-                      ink_is_dark={"both": None, "dark": True, "light": False}[args.ink])
+    def make_reader(rotate: int = args.rotate):
+        return replace(settings, rotate=rotate).make_reader()
 
     if args.source is None:  # --serve alone: /draw and /read until Ctrl-C
         return serve_only(args.serve, make_reader(rotate=0), say)
@@ -336,42 +387,20 @@ def run(args: argparse.Namespace) -> int:
         if args.serve:  # images sent to /read get their own Reader; they come upright
             server = stack.enter_context(closing(open_server(args.serve, make_reader(rotate=0),
                                                              source, say)))
-        tracker = None if images else Tracker(NO_SMOOTHING if args.no_smooth  # stills are
-                                              else TrackerSettings())  # not one scene
+        tracker = None if images else settings.make_tracker()  # stills are not one scene
         # On stderr, only when it is a terminal (disable=None) and not --quiet.
         progress = stack.enter_context(tqdm(
             total=source.count, unit="image" if images else "frame", file=sys.stderr,
             disable=True if args.quiet else None, leave=False, dynamic_ncols=True,
             mininterval=0.25))
-        reading = Reading()
+
+        def after_frame() -> bool:
+            progress.update()
+            return stop.requested
+
         try:
-            for count, frame in enumerate(source):
-                if count % args.every == 0:
-                    tick = time.perf_counter()
-                    reading = reader.read(frame.image, tracker)
-                    seconds = time.perf_counter() - tick
-                    stats.add(reading, seconds)
-                    if jsonl:
-                        jsonl.write(frame, reading)
-                    if server:
-                        server.publish(frame, reading, seconds, stats.caption())
-                stats.frames += 1
-                if source.live:
-                    stats.latencies.append(time.perf_counter() - frame.captured)
-                overlay = render(frame.image, reading) if (out or window) else None
-                if out:  # a live video keeps real time: the overlay stands in for dropped frames
-                    saved = add_caption(overlay, stats.caption()) if args.caption else overlay
-                    for _ in range(frame.index - stats.last_index if source.live else 1):
-                        out.write(frame, saved)
-                if window:
-                    shown = (reader.mask(frame.image)[0]  # both polarities
-                             if window.show_mask else add_caption(overlay, stats.caption()))
-                    if window.show(shown) == "quit":
-                        break
-                stats.last_index = frame.index
-                progress.update()
-                if stop.requested:
-                    break
+            read_frames(source, reader, tracker, stats, args.every, jsonl, out, window,
+                        args.caption, after_frame, server)
         except KeyboardInterrupt:
             interrupted = True  # leaving the with-block finalizes every sink
         interrupted |= stop.requested  # the first Ctrl-C, after the frame in hand
@@ -415,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `livedigits` command; returns the exit code."""
     args = parse_args(argv)
     quiet_opencv()
+    from .archive import ArchiveError
     from .classify import ModelError
     from .sinks import SinkError
     from .sources import SourceError
@@ -424,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"livedigits: error: {error}", file=sys.stderr)
         return 2
-    except (SourceError, SinkError, ModelError) as error:
+    except (SourceError, SinkError, ModelError, ArchiveError) as error:
         print(f"livedigits: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # before the first frame: nothing to finalize

@@ -172,3 +172,47 @@ class Stream:
     def close(self) -> None:
         self.file.close()
         self.socket.close()
+
+
+def sample_video_frames(size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """The frames of samples/video.mp4, resized to `size` (w, h) if given."""
+    capture = cv2.VideoCapture(str(SAMPLES / "video.mp4"))
+    frames = []
+    while (frame := capture.read()[1]) is not None:
+        frames.append(frame if size is None else cv2.resize(frame, size,
+                                                            interpolation=cv2.INTER_AREA))
+    capture.release()
+    return frames
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 15,
+                fourcc: str = "mp4v") -> Path:
+    """A real video file written by OpenCV."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def video_folder(tmp_path_factory) -> Path:
+    """An archive: the sample video, a second video made here from the sample stills (MJPG in
+    AVI, 640x360), a corrupt video and a text file."""
+    folder = tmp_path_factory.mktemp("archive")
+    (folder / "a_sample.mp4").write_bytes((SAMPLES / "video.mp4").read_bytes())
+    stills = [cv2.resize(cv2.imread(str(p)), (640, 360), interpolation=cv2.INTER_AREA)
+              for p in sorted((SAMPLES / "frames").glob("*.jpg"))]
+    write_video(folder / "b_made.avi", [s for s in stills for _ in range(3)], 10, "MJPG")
+    (folder / "c_corrupt.mp4").write_bytes(np.random.default_rng(0).bytes(20000))
+    (folder / "notes.txt").write_text("not a video")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def serial_archive(video_folder, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The archive read by one process: the run and the folder of its outputs."""
+    out = tmp_path_factory.mktemp("serial")
+    result = run_cli(video_folder, "--json", out, "-o", out)
+    return result, out
