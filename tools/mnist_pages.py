@@ -52,12 +52,55 @@ def page(images: np.ndarray, labels: np.ndarray, index: int, seed: int,
     return image, ground_truth(index, 0.0, f"mnist_{index:04d}.png", numbers, np.eye(3), SIZE)
 
 
+def crowded_page(images: np.ndarray, labels: np.ndarray, index: int, seed: int,
+                 ) -> tuple[np.ndarray, dict, int]:
+    """A crowded 1280x720 page: lines of numbers written small (18-45 px) with their digits 2-8
+    px apart, 40-100 digits; its truth record and how many digits it used."""
+    rng = np.random.default_rng([seed, index, 1])
+    size = (1280, 720)
+    style = Style(chalk=False, ink=np.array([38, 36, 40], np.float32),
+                  print_ink=np.array([45, 42, 40], np.float32), level=float(rng.uniform(0.4, 0.5)),
+                  thicken=0.0, ruled=False, desk_edge=None)
+    want, used, numbers, y = int(rng.integers(40, 101)), 0, [], 30
+    while used < want:
+        height = float(rng.uniform(18, 45))
+        x, line_bottom = 30, y
+        while used < want:
+            run = []
+            for _ in range(int(rng.integers(2, 7))):
+                if used >= len(images):
+                    break
+                alpha, inner = digit_alpha(images[used], height, style)
+                if x + inner[2] > size[0] - 30:
+                    break
+                glyph = Glyph(alpha, style.ink, x - inner[0], y - inner[1])
+                run.append(Digit(int(labels[used]), glyph, inner))
+                x += inner[2] + int(rng.integers(2, 9))
+                line_bottom = max(line_bottom, y + inner[3])
+                used += 1
+            if run:
+                numbers.append(Number(run))
+            if not run or x > size[0] - 30 - 3 * height:
+                break
+            x += int(1.6 * height) + int(rng.integers(0, 40))
+        y = line_bottom + int(0.9 * height) + int(rng.integers(2, 12))
+        if y > size[1] - 80:
+            break
+    sheet = render_page(size, style, [d.glyph for n in numbers for d in n.digits], rng)
+    image = camera(sheet, 0.6, rng.uniform(1.0, 2.5), 90, rng)
+    record = ground_truth(index, 0.0, f"crowded_{index:04d}.png", numbers, np.eye(3), size)
+    return image, record, used
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--digits", type=int, default=10000, help="the first N test digits")
+    p.add_argument("--crowded", type=int, default=0, metavar="FRAMES",
+                   help="instead: this many crowded 1280x720 pages (40-100 digits, 18-45 px "
+                   "tall, 2-8 px apart), the crowded-page validation set")
     args = p.parse_args(argv)
     started = time.perf_counter()
     mnist = load_mnist(args.data)
@@ -65,13 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "frames").mkdir(parents=True, exist_ok=True)
     per = COLUMNS * ROWS
     records = []
-    for index, start in enumerate(range(0, len(images), per)):
+    start = 0
+    for index in range(args.crowded):
+        image, record, used = crowded_page(images[start:], labels[start:], index, args.seed)
+        cv2.imwrite(str(args.out / "frames" / record["source"]), image)
+        records.append(record)
+        start += used
+    for index, start in enumerate(range(0, len(images) if not args.crowded else 0, per)):
         image, record = page(images[start : start + per], labels[start : start + per], index,
                              args.seed)
         cv2.imwrite(str(args.out / "frames" / record["source"]), image)  # PNG: no JPEG loss
         records.append(record)
     write_jsonl(args.out / "frames.jsonl", records)
-    print(f"{len(records)} frames, {len(images)} digits -> {args.out} in "
+    digits = sum(len(r["digits"]) for r in records)
+    print(f"{len(records)} frames, {digits} digits -> {args.out} in "
           f"{time.perf_counter() - started:.0f} s")
     return 0
 
