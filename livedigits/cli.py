@@ -129,7 +129,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        "segmentation (default: frames over 640 px are reduced to 640)")
     model.add_argument("--ink", choices=("both", "dark", "light"), default="both",
                        help="the ink to read: dark on light paper, light on a dark board, or "
-                       "both (the default; reading one is about twice as fast)")
+                       "both (the default; reading one is faster)")
     model.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                        metavar="DEG", help="turn frames this many degrees clockwise before "
                        "reading (0, 90, 180, 270): a camera mounted sideways, a page on its side")

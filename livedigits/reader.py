@@ -14,7 +14,15 @@ from .images import ImageLike, as_image
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
-from .segment import MAX_CANDIDATES, find_candidates, smooth, split_touching, threshold, to_gray
+from .segment import (
+    MAX_CANDIDATES,
+    Candidates,
+    find_candidates,
+    smooth,
+    split_touching,
+    thresholds,
+    to_gray,
+)
 from .track import Tracker
 from .types import Detections, Digit, Reading
 
@@ -38,6 +46,36 @@ def working_gray(frame: np.ndarray, scale: float | None = None) -> tuple[np.ndar
     return smooth(gray), factor
 
 
+def polarities(ink_is_dark: bool | None) -> tuple[bool, ...]:
+    """The ink polarities to read (True: dark ink): both, unless one is named."""
+    return (True, False) if ink_is_dark is None else (ink_is_dark,)
+
+
+def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
+                  max_candidates: int = MAX_CANDIDATES) -> tuple[Candidates, np.ndarray]:
+    """The candidates of a smoothed working-size frame, both polarities unless one is named.
+
+    The largest `max_candidates` of both polarities are kept; after them come the two parts of
+    each candidate that may be two touching digits. Returns the candidates (boxes in working
+    pixels) and, per row, the row it is a part of (-1 for a whole candidate; parts come in
+    pairs, left then right).
+    """
+    wholes = [find_candidates(mask, max_candidates)
+              for mask in thresholds(blurred, polarities(ink_is_dark))]
+    if sum(len(c.masks) for c in wholes) > max_candidates:  # the largest of both polarities
+        area = [np.array([cv2.countNonZero(m) for m in c.masks]) for c in wholes]
+        least = np.sort(np.concatenate(area))[-max_candidates]
+        wholes = [c.take(np.flatnonzero(a >= least)[:max_candidates])
+                  for c, a in zip(wholes, area, strict=True)]
+    splits = [split_touching(whole) for whole in wholes]
+    firsts = np.cumsum([0] + [len(c.masks) for c in wholes])  # each polarity's first row
+    rows = [*wholes, *(parts for parts, _ in splits)]
+    parents = [np.full(firsts[-1], -1, np.intp)] + [
+        of + first for (_, of), first in zip(splits, firsts[:-1], strict=True)]
+    return (Candidates(np.concatenate([c.boxes for c in rows]),
+                       tuple(m for c in rows for m in c.masks)), np.concatenate(parents))
+
+
 def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | None = None,
             max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Segment one frame and normalize its candidates: what the classifier is given.
@@ -45,36 +83,17 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     Candidates come from both ink polarities, dark ink on light paper and light ink (chalk, a
     logo) on a dark surface, unless `ink_is_dark` names one (faster, when it is known): a frame
     can hold both, and the classifier, which sees the grey picture, tells ink from the gaps
-    between ink. The largest `max_candidates` of both are kept; after them come the two parts
-    of each candidate that may be two touching digits. Returns the (N, 28, 28, 2) float32
-    batch, the (N, 4) int32 boxes in frame pixels and, per row, the row it is a part of (-1 for
-    a whole candidate; parts come in pairs, left then right). The reader and the training-data
-    engine (tools/scenes.py) both call this.
+    between ink (see `segment_frame`). Returns the (N, 28, 28, 2) float32 batch, the (N, 4)
+    int32 boxes in frame pixels and, per row, the row it is a part of (-1 for a whole). The
+    reader and the training-data engine (tools/scenes.py) both call this.
     """
     if frame.size == 0:
         return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
                 np.zeros(0, np.intp))
     blurred, factor = working_gray(frame, scale)
-    wholes = [find_candidates(threshold(blurred, dark), max_candidates)
-              for dark in ((True, False) if ink_is_dark is None else (ink_is_dark,))]
-    if sum(len(c.masks) for c in wholes) > max_candidates:  # the largest of both polarities
-        area = [np.array([cv2.countNonZero(m) for m in c.masks]) for c in wholes]
-        least = np.sort(np.concatenate(area))[-max_candidates]
-        wholes = [c.take(np.flatnonzero(a >= least)[:max_candidates])
-                  for c, a in zip(wholes, area, strict=True)]
-    masks = [m for c in wholes for m in c.masks]
-    boxes = [c.boxes for c in wholes]
-    parents = [np.full(len(masks), -1, np.intp)]
-    first = 0
-    for whole in wholes:
-        parts, of = split_touching(whole)
-        masks += parts.masks
-        boxes.append(parts.boxes)
-        parents.append(of + first)
-        first += len(whole.masks)
-    boxes = np.concatenate(boxes)
-    batch = normalize_batch(masks, boxes, blurred, binary=True)
-    return batch, np.round(boxes / factor).astype(np.int32), np.concatenate(parents)
+    candidates, parents = segment_frame(blurred, ink_is_dark, max_candidates)
+    batch = normalize_batch(candidates.masks, candidates.boxes, blurred, binary=True)
+    return batch, np.round(candidates.boxes / factor).astype(np.int32), parents
 
 
 def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -94,6 +113,15 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
     keep[whole[win]] = False
     keep[left[~win]] = keep[right[~win]] = False
     return np.flatnonzero(keep)
+
+
+def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
+    """The rows that stay: each cut candidate's whole or parts (`choose_parts`), then of two
+    digits on one spot the more confident (`suppress`)."""
+    chosen = choose_parts(parents, probs)
+    boxes, probs = boxes[chosen], probs[chosen]
+    keep = suppress(boxes, probs)
+    return Detections(boxes[keep], probs[keep])
 
 
 def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
@@ -143,7 +171,7 @@ class Reader:
     (default: frames larger than 640 px are reduced to 640); rotate: degrees clockwise (0, 90,
     180, 270) that turn the frame upright, for a camera mounted sideways or a page on its side
     (boxes stay in the source frame's pixels); ink_is_dark: read only dark ink (True) or only
-    light ink (False), about twice as fast when the scene is known; both by default.
+    light ink (False), faster when the scene is known; both by default.
     """
 
     def __init__(self, model: str | Path | None = None, threads: int | None = 1,
@@ -165,9 +193,8 @@ class Reader:
         """The ink mask the digits are cut from (both polarities unless one is named) and the
         scale it was made at."""
         blurred, scale = working_gray(turn(frame, self.rotate), self.scale)
-        if ink_is_dark is not None:
-            return threshold(blurred, ink_is_dark), scale
-        return threshold(blurred, True) | threshold(blurred, False), scale
+        masks = thresholds(blurred, polarities(ink_is_dark))
+        return (masks[0] if len(masks) == 1 else masks[0] | masks[1]), scale
 
     def detect(self, frame: ImageLike, ink_is_dark: bool | None = None) -> Detections:
         """Every candidate of one frame with its class probabilities, boxes in frame pixels.
@@ -185,11 +212,7 @@ class Reader:
         """`detect` with boxes in the frame turned upright (the frame itself without rotate)."""
         batch, boxes, parents = prepare(turn(frame, self.rotate), self.scale, ink_is_dark,
                                         self.max_candidates)
-        probs = self.classifier(batch)
-        chosen = choose_parts(parents, probs)
-        boxes, probs = boxes[chosen], probs[chosen]
-        keep = suppress(boxes, probs)
-        return Detections(boxes[keep], probs[keep])
+        return settle(boxes, self.classifier(batch), parents)
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of

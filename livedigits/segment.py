@@ -65,15 +65,26 @@ def smooth(gray: np.ndarray) -> np.ndarray:
 def threshold(blurred: np.ndarray, ink_is_dark: bool = True, contrast: int = 12) -> np.ndarray:
     """`binarize` after the blur: 255 where a pixel is `contrast` darker (or lighter) than its
     neighbourhood's mean, ruled lines taken out."""
+    return thresholds(blurred, (ink_is_dark,), contrast)[0]
+
+
+def thresholds(blurred: np.ndarray, polarities: tuple[bool, ...] = (True, False),
+               contrast: int = 12) -> list[np.ndarray]:
+    """`threshold` for each polarity in `polarities` (True: dark ink), the local mean, which
+    both compare against, computed once."""
     h, w = blurred.shape
     block = max(15, min(h, w) // 12) | 1
     local = cv2.blur(blurred, (block, block))
-    # dtype given: OpenCV takes an array of 4 elements for a scalar unless told otherwise.
-    if ink_is_dark:
-        mask = cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U), cv2.CMP_LT)
-    else:
-        mask = cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
-    return remove_lines(mask)
+    masks = []
+    for dark in polarities:
+        # dtype given: OpenCV takes an array of 4 elements for a scalar unless told otherwise.
+        if dark:
+            mask = cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U),
+                               cv2.CMP_LT)
+        else:
+            mask = cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
+        masks.append(remove_lines(mask))
+    return masks
 
 
 def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:

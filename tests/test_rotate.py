@@ -28,6 +28,8 @@ def test_boxes_map_back_exactly(degrees):
 
 @pytest.mark.parametrize("degrees", [90, 180, 270])
 def test_a_sideways_page_reads_as_the_upright_one(reader, degrees):
+    """A quarter turn and back is lossless, so this checks the reading order of the upright
+    page and the boxes mapped back, through Reader(rotate=)."""
     upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
     expected = reader.read(upright)
     assert len(expected.numbers) >= 3

@@ -87,11 +87,6 @@ def test_every_found_digit_gets_its_label_and_background_none(pool):
     assert total > 20 and found / total > 0.5 and background > 20, (found, total, background)
 
 
-def test_a_surface_alone_gives_only_negatives(pool):
-    _, boxes, _, record = scenes.labelled_scene(3, 1, "train", pool, empty=True)
-    assert not record["digits"] and len(boxes) > 5  # a surface gives plenty of candidates
-
-
 def test_merged_digits_are_not_a_digit():
     """Two true digits inside one candidate box are one "not a digit", never either digit."""
     digits = truth(((10, 10, 30, 50), 1), ((44, 12, 30, 48), 4))

@@ -39,16 +39,15 @@ from livedigits import Reader, Reading, render
 from livedigits.classify import Classifier, default_model
 from livedigits.group import group
 from livedigits.normalize import normalize_batch
-from livedigits.reader import choose_parts, decide, prepare, suppress, working_gray
-from livedigits.segment import MAX_CANDIDATES, find_candidates, split_touching, threshold
+from livedigits.reader import decide, prepare, segment_frame, settle, working_gray
+from livedigits.segment import MAX_CANDIDATES
 from livedigits.sources import LiveSource, Replay
 from livedigits.track import Tracker
-from livedigits.types import Detections
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = {(640, 480): (30, 40), (1280, 720): (40, 60)}  # frame (w, h): digit height range, px
 COUNTS = (1, 20, 80)
-STAGES = ("gray+resize+binarize", "candidates", "normalize", "classify", "numbers", "render")
+STAGES = ("gray+resize", "binarize+candidates", "normalize", "classify", "numbers", "render")
 INK = np.array([48, 38, 34], np.float32)  # BGR of a dark ballpoint
 SEED = 7
 
@@ -219,26 +218,16 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
     for run in range(warmup + repeat):
         t0 = time.perf_counter()
         blurred, scale = working_gray(frame, reader.scale)
-        masks = [threshold(blurred, dark) for dark in (True, False)]
         t1 = time.perf_counter()
-        wholes = [find_candidates(mask, reader.max_candidates) for mask in masks]
-        splits = [split_touching(whole) for whole in wholes]
+        candidates, parents = segment_frame(blurred, reader.ink_is_dark, reader.max_candidates)
+        crops = candidates.masks
         t2 = time.perf_counter()
-        crops = [m for c in wholes for m in c.masks] + [m for p, _ in splits for m in p.masks]
-        found = np.concatenate([c.boxes for c in wholes] + [p.boxes for p, _ in splits])
-        offsets = np.cumsum([0] + [len(c.masks) for c in wholes])
-        parents = np.concatenate([np.full(offsets[-1], -1)]
-                                 + [of + first for (_, of), first in zip(splits, offsets,
-                                                                          strict=False)])
-        batch = normalize_batch(crops, found, blurred, binary=True)
+        batch = normalize_batch(crops, candidates.boxes, blurred, binary=True)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
-        chosen = choose_parts(parents, probs)
-        boxes, probs = np.round(found[chosen] / scale).astype(np.int32), probs[chosen]
-        keep = suppress(boxes, probs)
-        reading = Reading(*group(decide(Detections(boxes[keep], probs[keep]),
-                                        reader.min_confidence)))
+        boxes = np.round(candidates.boxes / scale).astype(np.int32)
+        reading = Reading(*group(decide(settle(boxes, probs, parents), reader.min_confidence)))
         t5 = time.perf_counter()
         render(frame, reading)
         t6 = time.perf_counter()
@@ -458,13 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     normal = next(t for name, n, th, t in rows if (name, n, th) == ("1280x720", 20, "1"))
 
     out += ["## Time per stage, ms (median)", "",
-            f"candidates: time (rows classified: wholes, at most {MAX_CANDIDATES} for both "
-            "polarities, and the parts of cut ones). numbers: choose parts, suppress, decide, "
-            "group. "
+            f"binarize+candidates: time (rows classified: wholes, at most {MAX_CANDIDATES} for "
+            "both polarities, and the parts of cut ones). numbers: choose parts, suppress, "
+            "decide, group. "
             "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
             f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
-            "reads a camera or video. Both ink polarities are segmented: gray+binarize and "
-            "candidates include both.", "",
+            "reads a camera or video. Both ink polarities are read.", "",
             *stage_table(rows), "",
             "Share of placed digits read right in order (threads 1): " + ", ".join(accuracy)
             + ".", "",

@@ -162,8 +162,8 @@ def clutter(frame: np.ndarray, rng: np.random.Generator, avoid: list[tuple[int, 
 
 
 def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generator,
-                  held_out: bool) -> tuple[np.ndarray, list[Number], np.ndarray]:
-    """One camera frame (uint8 BGR) of `kind`, its numbers and the page-to-frame warp."""
+                  held_out: bool) -> tuple[np.ndarray, dict]:
+    """One camera frame (uint8 BGR) of `kind` and its truth record (frame 0, no source)."""
     fw, fh = size
     backdrop = background(size, rng, held_out)
     numbers: list[Number] = []
@@ -204,7 +204,7 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
         frame = motion_blur(frame, rng.uniform(3, 7), rng.uniform(0, np.pi))
     image = camera(frame, rng.uniform(0.4, 1.2), rng.uniform(1.0, 5.0),
                    int(rng.integers(55, 95)), rng)
-    return image, numbers, warp
+    return image, record
 
 
 def pick_kind(rng: np.random.Generator, empty: bool) -> str:
@@ -247,15 +247,22 @@ def label_candidates(boxes: np.ndarray, truth: list[dict],
     return labels
 
 
+def scene(index: int, seed: int, split: str, pool: DigitPool, empty: bool = False,
+          size: Size | None = None, source: str | None = None) -> tuple[np.ndarray, dict]:
+    """Scene `index` of `seed` and `split` (the same seed, the same scene) and its truth
+    record; `size` fixes the frame size (drawn otherwise)."""
+    rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
+    size = size or SIZES[int(rng.random() < 0.4)]
+    image, record = compose_scene(size, pick_kind(rng, empty), pool, rng,
+                                  held_out=split != "train")
+    return image, {**record, "frame": index, "source": source}
+
+
 def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bool = False,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Every candidate of one scene: the (N, 28, 28, 2) float32 model inputs, (N, 4) boxes,
     (N,) labels (SKIP included) and the scene's truth record."""
-    rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
-    size = SIZES[int(rng.random() < 0.4)]
-    image, numbers, warp = compose_scene(size, pick_kind(rng, empty), pool, rng,
-                                         held_out=split != "train")
-    record = ground_truth(index, 0.0, None, numbers, warp, size, check=False)
+    image, record = scene(index, seed, split, pool, empty)
     batch, boxes, parents = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"], parents), record
 
@@ -297,13 +304,10 @@ def write_samples(out: Path, frames: int, seed: int, split: str, empty: bool,
     (out / "frames").mkdir(parents=True, exist_ok=True)
     records = []
     for index in range(frames):
-        rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
-        frame_size = size or SIZES[int(rng.random() < 0.4)]
-        image, numbers, warp = compose_scene(frame_size, pick_kind(rng, empty), pool, rng,
-                                             held_out=split != "train")
         name = f"scene_{index:04d}.jpg"
+        image, record = scene(index, seed, split, pool, empty, size, name)
         cv2.imwrite(str(out / "frames" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        records.append(ground_truth(index, 0.0, name, numbers, warp, frame_size, check=False))
+        records.append(record)
     write_jsonl(out / "frames.jsonl", records)
 
 
