@@ -1,29 +1,78 @@
-"""Digits -> numbers in reading order: lines top to bottom, left to right within a line."""
+"""Digits -> numbers in reading order: lines top to bottom, left to right within a line.
+
+Lines may slope (a page turned up to about 45 degrees, a line written uphill): the digits are
+grouped in the frame of the lines' own direction, measured from each digit to its nearest
+neighbour on the right.
+"""
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 from statistics import median
 
+import numpy as np
+
 from .boxes import union
-from .types import Digit, Number
+from .types import Box, Digit, Number
 
 NUMBER_GAP = 0.9  # a gap wider than this many digit heights ends a number; on a line spaced
 # widely throughout, the limit rises to twice the line's median gap, but to this many heights
 # at most, so numbers a few digit widths apart stay apart however one writes.
 SPACED_GAP = 1.4
+MAX_SLOPE = math.radians(50)  # steeper lines are a page on its side: that is --rotate's work
+MIN_SLOPE = math.radians(5)  # flatter lines are grouped as they are: the rules hold there
+NEIGHBOUR = 2.5  # a neighbour is at most this many digit heights away, centre to centre
 
 
-def lines_of(digits: list[Digit]) -> list[list[Digit]]:
-    """Chain digits left to right into text lines, top line first.
+def slope(digits: list[Digit]) -> float:
+    """The lines' angle in radians (image y down, so uphill is negative): the median direction
+    from each digit to its nearest neighbour on the right, within MAX_SLOPE of horizontal."""
+    if len(digits) < 2:
+        return 0.0
+    boxes = np.array([d.box for d in digits], np.float64)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    dx = centres[None, :, 0] - centres[:, None, 0]  # from digit i (row) to digit j (column)
+    dy = centres[None, :, 1] - centres[:, None, 1]
+    distance = np.hypot(dx, dy)
+    reach = NEIGHBOUR * np.maximum(boxes[:, None, 3], boxes[None, :, 3])
+    angle = np.arctan2(dy, dx)
+    ok = (dx > 0) & (np.abs(angle) < MAX_SLOPE) & (distance < reach)
+    distance[~ok] = np.inf
+    nearest = distance.argmin(axis=1)
+    found = np.isfinite(distance[np.arange(len(digits)), nearest])
+    if not found.any():
+        return 0.0
+    return float(np.median(angle[np.flatnonzero(found), nearest[found]]))
+
+
+def along(digits: list[Digit], angle: float) -> list[Box]:
+    """Each digit's box in a frame turned by -angle, so that lines at `angle` run level: the
+    extent of the box's corners along and across the lines."""
+    c, s = math.cos(angle), math.sin(angle)
+    out = []
+    for digit in digits:
+        x, y, w, h = digit.box
+        xs = (x * c + y * s, (x + w) * c + y * s, x * c + (y + h) * s, (x + w) * c + (y + h) * s)
+        ys = (y * c - x * s, y * c - (x + w) * s, (y + h) * c - x * s, (y + h) * c - (x + w) * s)
+        left, top = math.floor(min(xs)), math.floor(min(ys))
+        out.append((left, top, math.ceil(max(xs)) - left, math.ceil(max(ys)) - top))
+    return out
+
+
+Placed = tuple[Box, Digit]  # a digit and its box in the lines' frame
+
+
+def lines_of(placed: list[Placed]) -> list[list[Placed]]:
+    """Chain digits left to right into text lines, top line first (in the lines' frame).
 
     A digit joins the line whose rightmost digit overlaps it most vertically (at least half the
     smaller height; the first line of equals), so a slanted line of handwriting stays one line.
     """
-    lines: list[list[Digit]] = []
+    lines: list[list[Placed]] = []
     ends: list[tuple[int, int, int]] = []  # top, bottom, height of each line's rightmost digit
-    for digit in sorted(digits, key=lambda d: (d.box[0], d.box[1])):
-        _, top, _, height = digit.box
+    for item in sorted(placed, key=lambda p: (p[0][0], p[0][1])):
+        _, top, _, height = item[0]
         bottom = top + height
         best, most = -1, 0.0
         for i, (line_top, line_bottom, line_height) in enumerate(ends):
@@ -34,28 +83,28 @@ def lines_of(digits: list[Digit]) -> list[list[Digit]]:
             if overlap > most:
                 best, most = i, overlap
         if most >= 0.5:
-            lines[best].append(digit)
+            lines[best].append(item)
             ends[best] = (top, bottom, height)
         else:
-            lines.append([digit])
+            lines.append([item])
             ends.append((top, bottom, height))
-    return sorted(lines, key=lambda line: sum(d.box[1] + d.box[3] / 2 for d in line) / len(line))
+    return sorted(lines, key=lambda line: sum(b[1] + b[3] / 2 for b, _ in line) / len(line))
 
 
-def numbers_of(line: list[Digit]) -> list[Number]:
+def numbers_of(line: list[Placed]) -> list[Number]:
     """Split one line where the gap between neighbours is wider than the line's own measure.
 
     The measure is NUMBER_GAP times the line's median digit height (so one short digit, the
     0 of a "2019", does not shrink it); on a line of three gaps or more it grows to twice the
     median gap, up to SPACED_GAP heights (who spaces every digit widely writes numbers so).
     """
-    gaps = [digit.box[0] - (prev.box[0] + prev.box[2]) for prev, digit in pairwise(line)]
-    height = median(d.box[3] for d in line)
+    gaps = [box[0] - (prev[0] + prev[2]) for (prev, _), (box, _) in pairwise(line)]
+    height = median(box[3] for box, _ in line)
     widest = NUMBER_GAP * height
     if len(gaps) >= 3:
         widest = max(widest, min(2 * median(gaps), SPACED_GAP * height))
-    runs: list[list[Digit]] = [[line[0]]]
-    for gap, digit in zip(gaps, line[1:], strict=True):
+    runs: list[list[Digit]] = [[line[0][1]]]
+    for gap, (_, digit) in zip(gaps, line[1:], strict=True):
         if gap > widest:
             runs.append([])
         runs[-1].append(digit)
@@ -67,7 +116,9 @@ def numbers_of(line: list[Digit]) -> list[Number]:
 
 def group(digits: list[Digit]) -> tuple[tuple[Digit, ...], tuple[Number, ...]]:
     """Digits and numbers, both in reading order."""
-    lines = lines_of(digits)
-    ordered = tuple(d for line in lines for d in line)
+    angle = slope(digits)
+    boxes = along(digits, angle) if abs(angle) >= MIN_SLOPE else [d.box for d in digits]
+    lines = lines_of(list(zip(boxes, digits, strict=True)))
+    ordered = tuple(d for line in lines for _, d in line)
     numbers = tuple(n for line in lines for n in numbers_of(line))
     return ordered, numbers

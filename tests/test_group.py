@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from livedigits.group import group
 from livedigits.types import Digit
 
@@ -54,3 +56,27 @@ def test_number_box_and_confidence():
 
 def test_nothing_in_nothing_out():
     assert group([]) == ((), ())
+
+
+def test_a_line_written_uphill_is_read_in_order():
+    """Upright digits climbing 35 degrees, each higher than the whole of the one before: one
+    line, left to right (as photo r049 of the shared set)."""
+    digits = [d(i, 60 * i, 400 - 42 * i, 40, 40) for i in range(6)]
+    ordered, numbers = group(digits[::-1])
+    assert [x.label for x in ordered] == [0, 1, 2, 3, 4, 5]
+    assert [n.text for n in numbers] == ["012345"]
+
+
+def test_a_page_turned_40_degrees_keeps_its_lines_and_numbers():
+    angle = math.radians(40)
+    written = [("1234", 0, 0), ("56", 0, 1), ("9", 0, 2), ("78", 180, 2)]  # text, start, line
+    digits = []
+    for text, start, line in written:
+        for k, ch in enumerate(text):
+            u, v = start + 36 * k, 80 * line  # along the line, down the page
+            x = 300 + u * math.cos(angle) - v * math.sin(angle)
+            y = 100 + u * math.sin(angle) + v * math.cos(angle)
+            digits.append(d(int(ch), round(x), round(y), 20, 40))
+    ordered, numbers = group(digits)
+    assert "".join(str(x.label) for x in ordered) == "123456978"
+    assert [n.text for n in numbers] == ["1234", "56", "9", "78"]
