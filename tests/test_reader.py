@@ -9,12 +9,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import DATA, SAMPLES
+from conftest import DATA, SAMPLES, digit_mask
 from metrics import read_jsonl, score
 from mnist import load_mnist
 
 from livedigits import Digit, ModelError, Reader, Reading
-from livedigits.reader import choose_parts, prepare, suppress
+from livedigits.reader import choose_parts, prepare, segment_frame, suppress, working_gray
 from livedigits.segment import find_candidates
 from livedigits.sinks import record
 from livedigits.sources import open_source
@@ -67,7 +67,6 @@ def test_gray_bgra_16bit_and_float_frames_read_alike(reader):
 def test_one_candidate_alone_or_in_a_batch_gets_the_same_probabilities(reader):
     frame = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
     from livedigits.normalize import normalize_batch
-    from livedigits.reader import working_gray
     from livedigits.segment import threshold
 
     blurred, _ = working_gray(frame)
@@ -144,6 +143,22 @@ def test_two_touching_digits_are_split_and_read(reader, first, second):
     mask, _ = reader.mask(frame, ink_is_dark=True)
     assert len(find_candidates(mask).boxes) == 1, "the two digits touch: one shape"
     assert [d.label for d in reader.read(frame).digits] == [first, second]
+
+
+def test_small_digits_a_few_pixels_apart_stay_apart_when_the_frame_is_halved():
+    """A crowded 1280x720 page: digits 22 px tall, 3 px apart. The frame is halved before
+    segmentation, and each digit must still be a candidate of its own."""
+    frame = np.full((720, 1280), 215, np.uint8)
+    text, x = "47520369814752036981", 100
+    for ch in text:
+        mask = digit_mask(ch, 22, 2)
+        left, top, w, h = cv2.boundingRect(mask)
+        frame[300 : 300 + h, x : x + w][mask[top : top + h, left : left + w] > 0] = 40
+        x += w + 3
+    blurred, factor = working_gray(cv2.GaussianBlur(frame, (3, 3), 0))
+    _, parents = segment_frame(blurred, ink_is_dark=True)
+    assert factor == 0.5
+    assert np.count_nonzero(parents < 0) == len(text)
 
 
 def test_the_parts_replace_the_whole_only_when_both_read_better():
