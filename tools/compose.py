@@ -259,13 +259,16 @@ def arrange(numbers: list[Number], n_lines: int, region: Box, rng: np.random.Gen
 
 
 def sample_numbers(pool: DigitPool, style: Style, heights: tuple[float, float], region: Box,
-                   counts: tuple[int, int], rng: np.random.Generator) -> list[Number]:
-    """Draw numbers until a set fits: retries keep every spacing rule exact instead of squeezing."""
+                   counts: tuple[int, int], rng: np.random.Generator,
+                   total: tuple[int, int] = (4, 25)) -> list[Number]:
+    """Draw numbers until a set fits: retries keep every spacing rule exact instead of squeezing.
+
+    counts: numbers on the page; total: digits on the page (both inclusive ranges)."""
     lo, hi = heights[0] / 0.87, heights[1] / 1.13  # per-digit jitter stays inside `heights`
     for _ in range(500):
         n = int(rng.integers(counts[0], counts[1] + 1, 2).max())  # larger of two: most sheets
         lengths = rng.integers(1, 7, n)  # have several numbers
-        if not 4 <= lengths.sum() <= 25:
+        if not total[0] <= lengths.sum() <= total[1]:
             continue
         writer = rng.uniform(lo, hi)
         numbers = [make_number(number_text(int(k), rng),
@@ -524,18 +527,19 @@ def content_region(size: Size) -> Box:
 def sheet(size: Size, kind: str, counts: tuple[int, int], pool: DigitPool,
           rng: np.random.Generator, heights: tuple[float, float] | None = None,
           restyle: Callable[[Style, np.random.Generator], Style] | None = None,
-          ) -> tuple[Style, list[Number], np.ndarray]:
+          total: tuple[int, int] = (4, 25)) -> tuple[Style, list[Number], np.ndarray]:
     """One written-on page of `size` (page coordinates) and its numbers.
 
     heights: digit heights on the page (default: DIGIT_HEIGHT of a page that fills the frame);
-    restyle: changes the sampled style (a pencil, a sticky note).
+    restyle: changes the sampled style (a pencil, a sticky note); total: digits on the page.
     """
     style = sample_style(kind == "chalk", rng)
     if restyle is not None:
         style = restyle(style, rng)
     region = content_region(size)
     heights = heights or DIGIT_HEIGHT[size]
-    numbers = [] if kind == "empty" else sample_numbers(pool, style, heights, region, counts, rng)
+    numbers = [] if kind == "empty" else sample_numbers(pool, style, heights, region, counts, rng,
+                                                              total)
     mark_size = np.mean([n.height for n in numbers]) if numbers else rng.uniform(*heights)
     if not numbers:
         n_marks = int(rng.integers(3, 7))

@@ -12,18 +12,18 @@ candidates by the reader's own segmentation and labelled by their overlap with t
         --samples-out runs/val_empty
     python tools/scenes.py --split test --seed 1 --frames 0 --video 10 --samples-out runs/val_video
 
-A scene is a sheet (white paper, a sticky note, a chalkboard; marker, ballpoint, fine pen or
-pencil) lying on a surface (wood, carpet, fabric, leather, a dark desk, a wall, a mouse pad with
-a logo, bundled photos), turned and seen in perspective, with its edges and corners in view,
-tape strips, a second sheet, printed words, pens, shadows, blur, noise and JPEG. Every frame goes
-through `livedigits.reader.prepare`, the segmentation and normalize the reader runs, and each
-candidate is labelled: the digit whose true box it matches (IoU >= 0.5, as the scoring does,
-and covering at least 3/4 of it), or "not a digit" (10) when it matches none (IoU < 0.3:
-background, a piece of a digit) or covers two digits (a merged pair). Candidates in between are
-left out. The two parts of a cut candidate are digits only when their whole was a merged pair;
-the halves of one digit are not. The same seed gives the same crops, whatever the number of
-workers. Rerun it whenever segmentation changes: the classifier must learn from what the
-segmenter really cuts out.
+A scene is a sheet (white paper, a sticky note, a chalkboard, a close-up of a few big digits;
+marker, ballpoint, fine pen or pencil) lying on a surface (wood, carpet, fabric, leather, a dark
+desk, a wall, a mouse pad with a logo, bundled photos), turned and seen in perspective, with its
+edges and corners in view, tape strips, a second sheet, printed words, pens, shadows, blur,
+noise and JPEG. Every frame goes through `livedigits.reader.prepare`, the segmentation and
+normalize the reader runs, and each candidate is labelled: the digit whose true box it matches
+(IoU >= 0.5, as the scoring does, and covering at least 3/4 of it), or "not a digit" (10) when
+it matches none (IoU < 0.3: background, a piece of a digit) or covers two digits (a merged
+pair). Candidates in between are left out. The two parts of a cut candidate are digits only when
+their whole was a merged pair; the halves of one digit are not. The same seed gives the same
+crops, whatever the number of workers. Rerun it whenever segmentation changes: the classifier
+must learn from what the segmenter really cuts out.
 """
 
 from __future__ import annotations
@@ -74,8 +74,11 @@ SKIP = -1  # a candidate neither clearly one digit nor clearly none: not trained
 DIGIT_IOU, NONE_IOU = 0.5, 0.3
 SIZES: tuple[Size, ...] = ((1280, 720), (640, 480))
 # Scene kinds and their shares: a sheet lying on a surface, a page filling the frame (its
-# edge in view sometimes), a chalkboard, and the surface alone (nothing but negatives).
-KINDS = {"sheet": 0.6, "page": 0.2, "chalk": 0.05, "empty": 0.15}
+# edge in view sometimes), a close-up (a few digits a fifth to over half the frame tall, as a
+# webcam held near the paper sees them), a chalkboard, and the surface alone (nothing but
+# negatives).
+KINDS = {"sheet": 0.55, "page": 0.18, "closeup": 0.1, "chalk": 0.04, "empty": 0.13}
+CLOSEUP_HEIGHT = (0.2, 0.6)  # digit heights in frame heights
 STICKY = ((150, 230, 245), (200, 180, 245), (170, 235, 190), (240, 210, 160))  # BGR notes
 SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
 COVER = 0.75  # a digit candidate covers at least this share of its true box
@@ -190,6 +193,13 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
                 other_warp = sheet_warp(page, size, rng)
                 if other_warp is not None:
                     backdrop = view(other, other_warp, size, backdrop)
+        elif kind == "closeup":  # a pen's stroke is thin beside a digit this big
+            style, numbers, sheet_image = sheet(
+                size, "paper", (1, 2), pool, rng, tuple(h * fh for h in CLOSEUP_HEIGHT),
+                lambda s, r: dataclasses.replace(restyle(s, r, False),
+                                                 thicken=float(r.uniform(-0.045, -0.012))),
+                total=(1, 4))
+            warp = page_warp(size, style.desk_edge, rng)
         else:  # a page filling the frame, sometimes with an edge showing: as make_samples does
             style, numbers, sheet_image = sheet(size, "chalk" if kind == "chalk" else "paper",
                                                 (1, 6), pool, rng,
