@@ -120,9 +120,9 @@ def lines_in(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory) -> Path:
-    """The sample video at 640x360, played 3 times: 360 frames, long enough to interrupt."""
+    """The sample video at 640x360, played 8 times: 960 frames, long enough to interrupt."""
     frames = sample_video_frames((640, 360))
-    return write_video(tmp_path_factory.mktemp("long") / "clip.mp4", frames * 3)
+    return write_video(tmp_path_factory.mktemp("long") / "clip.mp4", frames * 8)
 
 
 def start(*args) -> subprocess.Popen:
@@ -160,7 +160,7 @@ def test_resume_reads_only_what_is_missing(tmp_path, long_clip, how):
     assert (out / "a.jsonl").stat().st_mtime_ns == a_before.st_mtime_ns  # not read again
     assert written(out) == ["a.jsonl", "a.mp4", "b.jsonl", "b.mp4"]  # no partial file left
     records = read_jsonl(out / "b.jsonl")
-    assert [r["frame"] for r in records] == list(range(360)) and frames_of(out / "b.mp4")[0] == 360
+    assert [r["frame"] for r in records] == list(range(960)) and frames_of(out / "b.mp4")[0] == 960
     whole = cut[:cut.rfind("\n") + 1]  # a crash may have cut the last line
     assert (out / "b.jsonl").read_text().startswith(whole)  # the same readings, read again
 
