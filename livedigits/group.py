@@ -1,6 +1,6 @@
 """Digits -> numbers in reading order: lines top to bottom, left to right within a line.
 
-Lines may slope (a page turned up to about 45 degrees, a line written uphill): the digits are
+Lines may slope (a page turned up to about 50 degrees, a line written uphill): the digits are
 grouped in the frame of the lines' own direction, measured from each digit to its nearest
 neighbour on the right.
 """
