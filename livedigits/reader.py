@@ -83,20 +83,20 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
     pixels) and, per row, the row it is a part of (-1 for a whole candidate; parts come in
     pairs, left then right).
     """
-    wholes = [find_candidates(mask, max_candidates)
-              for mask in thresholds(blurred, polarities(ink_is_dark))]
-    if sum(len(c.masks) for c in wholes) > max_candidates:  # the largest of both polarities
-        area = [np.array([cv2.countNonZero(m) for m in c.masks]) for c in wholes]
-        least = np.sort(np.concatenate(area))[-max_candidates]
-        wholes = [c.take(np.flatnonzero(a >= least)[:max_candidates])
-                  for c, a in zip(wholes, area, strict=True)]
+    dark = polarities(ink_is_dark)
+    wholes = [find_candidates(mask, max_candidates, blurred, d)
+              for mask, d in zip(thresholds(blurred, dark), dark, strict=True)]
+    if sum(len(c.masks) for c in wholes) > max_candidates:  # the best ranked of both polarities
+        least = np.sort(np.concatenate([c.rank for c in wholes]))[-max_candidates]
+        wholes = [c.take(np.flatnonzero(c.rank >= least)[:max_candidates]) for c in wholes]
     splits = [split_touching(whole) for whole in wholes]
     firsts = np.cumsum([0] + [len(c.masks) for c in wholes])  # each polarity's first row
     rows = [*wholes, *(parts for parts, _ in splits)]
     parents = [np.full(firsts[-1], -1, np.intp)] + [
         of + first for (_, of), first in zip(splits, firsts[:-1], strict=True)]
     return (Candidates(np.concatenate([c.boxes for c in rows]),
-                       tuple(m for c in rows for m in c.masks)), np.concatenate(parents))
+                       tuple(m for c in rows for m in c.masks),
+                       np.concatenate([c.rank for c in rows])), np.concatenate(parents))
 
 
 def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | None = None,

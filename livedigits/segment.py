@@ -19,6 +19,7 @@ SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a d
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
 MAX_ASPECT = 2.5
+HALO = 6.0  # grey levels ink must stand out from its surroundings by: half the threshold's
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
 _VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
@@ -169,20 +170,62 @@ def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -
     return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= MAX_ASPECT * h) & (density >= 0.06)
 
 
+def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray,
+                 ink_is_dark: bool) -> np.ndarray:
+    """Per box (x, y, w, h): how many grey levels its ink is darker (lighter, for light ink)
+    than the lightest (darkest) of the four strips just outside the box; negative when it is not.
+
+    The local-mean threshold also marks the paper beside dark ink as light ink, since there the
+    local mean is pulled down by the ink: such a halo, or the paper inside a 3's bays, is as
+    light as the paper on at least one side of it, while chalk is lighter than the board all
+    round and pen ink darker than its paper. Texture blobs stand out little and digits a lot,
+    so the contrast also ranks candidates for the cap. A box filling the frame scores 255.
+    """
+    if len(boxes) == 0:
+        return np.zeros(0, np.float64)
+    height, width = gray.shape
+    sums = cv2.integral(gray, sdepth=cv2.CV_32S)
+    x, y, w, h = (boxes[:, i].astype(np.intp) for i in range(4))
+    margin = np.maximum(2, np.maximum(w, h) // 6)
+    x0, y0 = np.maximum(x - margin, 0), np.maximum(y - margin, 0)
+    x1, y1 = np.minimum(x + w + margin, width), np.minimum(y + h + margin, height)
+    strips = np.stack([_mean_of(sums, *strip) for strip in (
+        (x0, y0, x1, y), (x0, y + h, x1, y1), (x0, y, x, y + h), (x + w, y, x1, y + h))])
+    ink = np.array([cv2.mean(gray[top : top + bh, left : left + bw],
+                             mask[top : top + bh, left : left + bw])[0]
+                    for left, top, bw, bh in boxes.tolist()])
+    if ink_is_dark:
+        gap = np.nanmin(np.where(np.isnan(strips), np.inf, strips), axis=0) - ink
+    else:
+        gap = ink - np.nanmax(np.where(np.isnan(strips), -np.inf, strips), axis=0)
+    return np.where(np.isfinite(gap), gap, 255.0)
+
+
+def _mean_of(sums: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
+             y1: np.ndarray) -> np.ndarray:
+    """Mean grey of each rectangle [x0, x1) x [y0, y1) from the integral image; NaN if empty."""
+    total = (sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]).astype(np.float64)
+    area = (x1 - x0) * (y1 - y0)
+    return np.where(area > 0, total / np.maximum(area, 1), np.nan)
+
+
 @dataclass(frozen=True, eq=False)
 class Candidates:
     """Digit candidates of one mask.
 
     boxes: (N, 4) int32 x, y, w, h in mask pixels; masks: N uint8 crops of the box, 255 = ink of
-    this candidate only (a neighbour's stroke inside the box is left out).
+    this candidate only (a neighbour's stroke inside the box is left out); rank: (N,) what the
+    candidate cap keeps the highest of (`ink_contrast`; the ink area without a grey frame).
     """
 
     boxes: np.ndarray
     masks: tuple[np.ndarray, ...]
+    rank: np.ndarray
 
     def take(self, rows: np.ndarray) -> Candidates:
         """The candidates at `rows`, in that order."""
-        return Candidates(self.boxes[rows], tuple(self.masks[i] for i in rows.tolist()))
+        return Candidates(self.boxes[rows], tuple(self.masks[i] for i in rows.tolist()),
+                          self.rank[rows])
 
 
 def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
@@ -220,10 +263,14 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     return np.unique(group, return_inverse=True)[1]
 
 
-def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> Candidates:
+def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
+                    gray: np.ndarray | None = None, ink_is_dark: bool = True) -> Candidates:
     """Outer ink shapes of `mask`, pieces merged, filtered to digit-like boxes.
 
-    The holes of 0, 6, 8 and 9 are background, never candidates.
+    The holes of 0, 6, 8 and 9 are background, never candidates. With `gray`, the smoothed
+    frame `mask` was thresholded from in the polarity `ink_is_dark`, candidates whose ink stands
+    out from its surroundings by less than HALO grey levels are dropped, and the cap keeps those
+    that stand out most (`ink_contrast`); without it, the largest.
     """
     contours, shape_boxes, filled = blobs(mask)
     # Neither specks nor shapes larger than any digit (a sheet's edge) take part in merging.
@@ -249,7 +296,13 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
     area = np.bincount(group, weights=filled, minlength=n)
 
     chosen = np.flatnonzero(_digit_like(boxes, area, mask.shape))
-    chosen = chosen[np.argsort(-area[chosen], kind="stable")[:max_candidates]]
+    if gray is None:
+        rank = area[chosen]
+    else:  # halos out; of many candidates (texture), those that stand out most are kept
+        rank = ink_contrast(gray, mask, boxes[chosen], ink_is_dark)
+        chosen, rank = chosen[rank >= HALO], rank[rank >= HALO]
+    order = np.argsort(-rank, kind="stable")[:max_candidates]
+    chosen, rank = chosen[order], rank[order]
     # Each candidate's own ink. Where no other shape's box reaches into its box, that is all the
     # ink of the box. Otherwise: its shapes filled, times the mask (which keeps the holes), so a
     # neighbour's stroke reaching into the box is left out.
@@ -270,7 +323,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES) -> C
         solid[k] = cv2.countNonZero(crop) > SOLID * bw * bh and bw > 0.4 * bh
         crops.append(crop)
     return Candidates(boxes[chosen][~solid], tuple(c for c, s in zip(crops, solid, strict=True)
-                                                   if not s))
+                                                   if not s), rank[~solid])
 
 
 WIDE = 1.1  # width over height from which a candidate may be two touching digits
@@ -310,5 +363,6 @@ def split_touching(candidates: Candidates, most: int = MAX_SPLITS,
                 boxes.append(box)
                 masks.append(crop)
                 parents.append(k)
-    return (Candidates(np.array(boxes, np.int32).reshape(-1, 4), tuple(masks)),
-            np.array(parents, np.intp))
+    parents = np.array(parents, np.intp)
+    return (Candidates(np.array(boxes, np.int32).reshape(-1, 4), tuple(masks),
+                       candidates.rank[parents]), parents)

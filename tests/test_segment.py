@@ -13,6 +13,7 @@ from livedigits.segment import (
     binarize,
     find_candidates,
     remove_lines,
+    smooth,
     to_gray,
 )
 
@@ -143,6 +144,42 @@ def test_noise_frame_respects_the_cap():
     noise = rng.integers(0, 256, (720, 1280), dtype=np.uint8)
     for dark in (True, False):
         assert len(find_candidates(binarize(noise, dark)).boxes) <= MAX_CANDIDATES
+
+
+def candidates_of(gray: np.ndarray, ink_is_dark: bool, max_candidates: int = MAX_CANDIDATES):
+    """find_candidates as the reader calls it: with the smoothed frame, so halos are known."""
+    blurred = smooth(gray)
+    return find_candidates(binarize(gray, ink_is_dark), max_candidates, blurred, ink_is_dark)
+
+
+def test_the_paper_around_dark_ink_is_no_light_candidate():
+    """The light mask of dark digits holds the paper beside the strokes (the local mean is
+    pulled down there); it is no lighter than the paper around it, so it is no candidate."""
+    gray = page("2045")
+    halos = find_candidates(binarize(gray, False)).boxes
+    digits = candidates_of(gray, True).boxes
+    assert len(digits) == 4
+    for chalk, ink_is_dark in ((False, False), (True, True)):  # and light ink on a dark board
+        frame = 255 - gray if chalk else gray
+        kept = candidates_of(frame, ink_is_dark).boxes
+        # Left: at most the paper inside the 0's and 4's loops, which ink surrounds.
+        assert len(kept) <= 2 < len(halos)
+        for x, y, w, h in kept:
+            assert any(dx < x and x + w < dx + dw and dy < y and y + h < dy + dh
+                       for dx, dy, dw, dh in digits)
+    assert len(candidates_of(255 - gray, False).boxes) == 4
+
+
+def test_the_cap_keeps_the_digits_that_stand_out():
+    """Of more candidates than the cap, the ones whose ink stands out most are kept: a real
+    digit beside larger, fainter texture blobs (which the largest-first cap kept instead)."""
+    gray = page("4", height=40)
+    for k in range(6):  # six blobs larger than the digit, 20 grey levels under the paper
+        cv2.ellipse(gray, (300 + 50 * (k % 3), 100 + 150 * (k // 3)), (18, 30), 0, 0, 360,
+                    200, 6)
+    assert len(candidates_of(gray, True, max_candidates=100).boxes) == 7
+    (box,) = candidates_of(gray, True, max_candidates=1).boxes
+    assert box[0] < 120, "the digit, at x 60; the blobs are right of x 280"
 
 
 def test_to_gray_reads_every_layout():
