@@ -233,8 +233,9 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     candidate.
 
     A piece merges with a larger one when it is much shorter and sits just above or below it
-    (overlapping in x by half its width), or when its box lies mostly inside the larger box.
-    Neighbouring digits, even on a slanted line, are neither, so they stay apart.
+    (overlapping in x by a quarter of its width: a 5's bar often sticks out to the right), or
+    when its box lies mostly inside the larger box. Neighbouring digits, even on a slanted
+    line, are neither, so they stay apart.
     """
     n = len(boxes)
     group = np.arange(n)
@@ -244,7 +245,7 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     x1, y1 = x0 + w, y0 + h
     overlap_x, overlap_y = overlaps(boxes, boxes)
     short, tall = np.minimum(h, h.T), np.maximum(h, h.T)
-    stacked = ((overlap_x > 0.5 * np.minimum(w, w.T)) & (short < 0.6 * tall)
+    stacked = ((overlap_x > 0.25 * np.minimum(w, w.T)) & (short < 0.6 * tall)
                & (overlap_y > -0.25 * tall) & (overlap_y < 0.4 * short))
     inside = ((np.maximum(overlap_x, 0) * np.maximum(overlap_y, 0)
                > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))

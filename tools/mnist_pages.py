@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compose import Digit, Glyph, Number, Style, camera, digit_alpha, ground_truth, render_page
 from metrics import write_jsonl
 from mnist import load_mnist
+from splits import split_train
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (640, 480)
@@ -98,13 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--digits", type=int, default=10000, help="the first N test digits")
+    p.add_argument("--split", choices=("test", "val"), default="test",
+                   help="MNIST test digits (scoring, the default) or the MNIST train digits held "
+                   "out of training (tools/splits.py: 5,000), to choose on")
     p.add_argument("--crowded", type=int, default=0, metavar="FRAMES",
                    help="instead: this many crowded 1280x720 pages (40-100 digits, 18-45 px "
                    "tall, 2-8 px apart), the crowded-page validation set")
     args = p.parse_args(argv)
     started = time.perf_counter()
     mnist = load_mnist(args.data)
-    images, labels = mnist["x_test"][: args.digits], mnist["y_test"][: args.digits]
+    if args.split == "val":
+        held_out = split_train(len(mnist["y_train"]))[0]
+        images, labels = mnist["x_train"][held_out], mnist["y_train"][held_out]
+    else:
+        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = images[: args.digits], labels[: args.digits]
     (args.out / "frames").mkdir(parents=True, exist_ok=True)
     per = COLUMNS * ROWS
     records = []
