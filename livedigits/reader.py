@@ -18,6 +18,7 @@ from .segment import (
     MAX_CANDIDATES,
     Candidates,
     find_candidates,
+    integral,
     smooth,
     split_touching,
     thresholds,
@@ -83,8 +84,8 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
     pixels) and, per row, the row it is a part of (-1 for a whole candidate; parts come in
     pairs, left then right).
     """
-    dark = polarities(ink_is_dark)
-    wholes = [find_candidates(mask, max_candidates, blurred, d)
+    dark, sums = polarities(ink_is_dark), integral(blurred)
+    wholes = [find_candidates(mask, max_candidates, blurred, d, sums)
               for mask, d in zip(thresholds(blurred, dark), dark, strict=True)]
     if sum(len(c.masks) for c in wholes) > max_candidates:  # the best ranked of both polarities
         least = np.sort(np.concatenate([c.rank for c in wholes]))[-max_candidates]

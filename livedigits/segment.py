@@ -170,8 +170,8 @@ def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -
     return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= MAX_ASPECT * h) & (density >= 0.06)
 
 
-def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray,
-                 ink_is_dark: bool) -> np.ndarray:
+def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_dark: bool,
+                 sums: np.ndarray | None = None) -> np.ndarray:
     """Per box (x, y, w, h): how many grey levels its ink is darker (lighter, for light ink)
     than the lightest (darkest) of the four strips just outside the box; negative when it is not.
 
@@ -180,33 +180,33 @@ def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray,
     light as the paper on at least one side of it, while chalk is lighter than the board all
     round and pen ink darker than its paper. Texture blobs stand out little and digits a lot,
     so the contrast also ranks candidates for the cap. A box filling the frame scores 255.
+    `sums`: `gray`'s integral image (`integral`), when the caller has it for both polarities.
     """
     if len(boxes) == 0:
         return np.zeros(0, np.float64)
+    if sums is None:
+        sums = integral(gray)
     height, width = gray.shape
-    sums = cv2.integral(gray, sdepth=cv2.CV_32S)
-    x, y, w, h = (boxes[:, i].astype(np.intp) for i in range(4))
+    x, y, w, h = boxes.T.astype(np.intp)
     margin = np.maximum(2, np.maximum(w, h) // 6)
     x0, y0 = np.maximum(x - margin, 0), np.maximum(y - margin, 0)
     x1, y1 = np.minimum(x + w + margin, width), np.minimum(y + h + margin, height)
-    strips = np.stack([_mean_of(sums, *strip) for strip in (
-        (x0, y0, x1, y), (x0, y + h, x1, y1), (x0, y, x, y + h), (x + w, y, x1, y + h))])
-    ink = np.array([cv2.mean(gray[top : top + bh, left : left + bw],
-                             mask[top : top + bh, left : left + bw])[0]
-                    for left, top, bw, bh in boxes.tolist()])
-    if ink_is_dark:
-        gap = np.nanmin(np.where(np.isnan(strips), np.inf, strips), axis=0) - ink
-    else:
-        gap = ink - np.nanmax(np.where(np.isnan(strips), -np.inf, strips), axis=0)
+    # The four strips (above, below, left, right) of every box at once: rows of (4, N).
+    left, right = np.stack([x0, x0, x0, x + w]), np.stack([x1, x1, x, x1])
+    top, bottom = np.stack([y0, y + h, y, y]), np.stack([y, y1, y + h, y + h])
+    total = sums[bottom, right] - sums[top, right] - sums[bottom, left] + sums[top, left]
+    area = (right - left) * (bottom - top)
+    empty = np.inf if ink_is_dark else -np.inf  # an empty strip (at the frame's edge) never wins
+    strips = np.where(area > 0, total / np.maximum(area, 1), empty)
+    ink = np.array([cv2.mean(gray[t : t + bh, s : s + bw], mask[t : t + bh, s : s + bw])[0]
+                    for s, t, bw, bh in boxes.tolist()])
+    gap = strips.min(axis=0) - ink if ink_is_dark else ink - strips.max(axis=0)
     return np.where(np.isfinite(gap), gap, 255.0)
 
 
-def _mean_of(sums: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
-             y1: np.ndarray) -> np.ndarray:
-    """Mean grey of each rectangle [x0, x1) x [y0, y1) from the integral image; NaN if empty."""
-    total = (sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]).astype(np.float64)
-    area = (x1 - x0) * (y1 - y0)
-    return np.where(area > 0, total / np.maximum(area, 1), np.nan)
+def integral(gray: np.ndarray) -> np.ndarray:
+    """The integral image `ink_contrast` sums strips with: int32, one row and column larger."""
+    return cv2.integral(gray, sdepth=cv2.CV_32S)
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,13 +265,14 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
-                    gray: np.ndarray | None = None, ink_is_dark: bool = True) -> Candidates:
+                    gray: np.ndarray | None = None, ink_is_dark: bool = True,
+                    sums: np.ndarray | None = None) -> Candidates:
     """Outer ink shapes of `mask`, pieces merged, filtered to digit-like boxes.
 
     The holes of 0, 6, 8 and 9 are background, never candidates. With `gray`, the smoothed
     frame `mask` was thresholded from in the polarity `ink_is_dark`, candidates whose ink stands
     out from its surroundings by less than HALO grey levels are dropped, and the cap keeps those
-    that stand out most (`ink_contrast`); without it, the largest.
+    that stand out most (`ink_contrast`, given `sums` if known); without it, the largest.
     """
     contours, shape_boxes, filled = blobs(mask)
     # Neither specks nor shapes larger than any digit (a sheet's edge) take part in merging.
@@ -300,7 +301,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
     if gray is None:
         rank = area[chosen]
     else:  # halos out; of many candidates (texture), those that stand out most are kept
-        rank = ink_contrast(gray, mask, boxes[chosen], ink_is_dark)
+        rank = ink_contrast(gray, mask, boxes[chosen], ink_is_dark, sums)
         chosen, rank = chosen[rank >= HALO], rank[rank >= HALO]
     order = np.argsort(-rank, kind="stable")[:max_candidates]
     chosen, rank = chosen[order], rank[order]
