@@ -143,9 +143,15 @@ def digit_alpha(image: np.ndarray, height: float, style: Style) -> tuple[np.ndar
     big = cv2.resize(np.pad(image, 4), None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     alpha = np.clip((big.astype(np.float32) / 255 - style.level) / RAMP + 0.5, 0, 1)
     radius = round(abs(style.thicken) * height)
-    if radius:
+    while radius:
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        alpha = (cv2.dilate if style.thicken > 0 else cv2.erode)(alpha, disc)
+        changed = (cv2.dilate if style.thicken > 0 else cv2.erode)(alpha, disc)
+        # A fine pen thins a stroke, it does not wipe it out: a thin 1 eroded to a speck would
+        # still be labelled a 1.
+        if style.thicken > 0 or changed.sum() >= 0.25 * alpha.sum():
+            alpha = changed
+            break
+        radius //= 2
     return trim(alpha)
 
 

@@ -77,7 +77,7 @@ SIZES: tuple[Size, ...] = ((1280, 720), (640, 480))
 # edge in view sometimes), a close-up (a few digits a fifth to over half the frame tall, as a
 # webcam held near the paper sees them), a chalkboard, and the surface alone (nothing but
 # negatives).
-KINDS = {"sheet": 0.55, "page": 0.18, "closeup": 0.1, "chalk": 0.04, "empty": 0.13}
+KINDS = {"sheet": 0.47, "page": 0.16, "closeup": 0.2, "chalk": 0.04, "empty": 0.13}
 CLOSEUP_HEIGHT = (0.2, 0.6)  # digit heights in frame heights
 STICKY = ((150, 230, 245), (200, 180, 245), (170, 235, 190), (240, 210, 160))  # BGR notes
 SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
@@ -217,9 +217,9 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
     return image, record
 
 
-def pick_kind(rng: np.random.Generator, empty: bool) -> str:
-    if empty:
-        return "empty"
+def pick_kind(rng: np.random.Generator, kind: str | None) -> str:
+    if kind is not None:
+        return kind
     names = list(KINDS)
     return names[rng.choice(len(names), p=list(KINDS.values()))]
 
@@ -257,22 +257,22 @@ def label_candidates(boxes: np.ndarray, truth: list[dict],
     return labels
 
 
-def scene(index: int, seed: int, split: str, pool: DigitPool, empty: bool = False,
+def scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
           size: Size | None = None, source: str | None = None) -> tuple[np.ndarray, dict]:
     """Scene `index` of `seed` and `split` (the same seed, the same scene) and its truth
     record; `size` fixes the frame size (drawn otherwise)."""
     rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
     size = size or SIZES[int(rng.random() < 0.4)]
-    image, record = compose_scene(size, pick_kind(rng, empty), pool, rng,
+    image, record = compose_scene(size, pick_kind(rng, kind), pool, rng,
                                   held_out=split != "train")
     return image, {**record, "frame": index, "source": source}
 
 
-def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, empty: bool = False,
+def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Every candidate of one scene: the (N, 28, 28, 2) float32 model inputs, (N, 4) boxes,
     (N,) labels (SKIP included) and the scene's truth record."""
-    image, record = scene(index, seed, split, pool, empty)
+    image, record = scene(index, seed, split, pool, kind)
     batch, boxes, parents = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"], parents), record
 
@@ -288,17 +288,18 @@ def _start(pool: DigitPool) -> None:
     cv2.setNumThreads(1)  # one OpenCV thread per worker: the workers are the parallelism
 
 
-def _work(job: tuple[int, int, str, bool]) -> tuple[np.ndarray, np.ndarray]:
-    index, seed, split, empty = job
-    x, _, y, _ = labelled_scene(index, seed, split, _pool, empty)
+def _work(job: tuple[int, int, str, str | None]) -> tuple[np.ndarray, np.ndarray]:
+    index, seed, split, kind = job
+    x, _, y, _ = labelled_scene(index, seed, split, _pool, kind)
     keep = y != SKIP
     return x[keep].astype(np.float16), y[keep].astype(np.int8)
 
 
 def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool,
-               empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Crops of `frames` scenes, in frame order whatever the number of workers."""
-    jobs = [(i, seed, split, empty) for i in range(frames)]
+               kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of `frames` scenes (of `kind` only, if given), in frame order whatever the number
+    of workers."""
+    jobs = [(i, seed, split, kind) for i in range(frames)]
     # Spawned, not forked: a fork of a process whose OpenCV or onnxruntime threads hold a
     # lock can hang (a test process has them).
     with mp.get_context("spawn").Pool(workers, _start, (pool,)) as procs:
@@ -308,14 +309,14 @@ def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool
     return x, y
 
 
-def write_samples(out: Path, frames: int, seed: int, split: str, empty: bool,
+def write_samples(out: Path, frames: int, seed: int, split: str, kind: str | None,
                   pool: DigitPool, size: Size | None = None) -> None:
     """Scenes as scored frames: frames/scene_NNNN.jpg + frames.jsonl, in make_samples' shape."""
     (out / "frames").mkdir(parents=True, exist_ok=True)
     records = []
     for index in range(frames):
         name = f"scene_{index:04d}.jpg"
-        image, record = scene(index, seed, split, pool, empty, size, name)
+        image, record = scene(index, seed, split, pool, kind, size, name)
         cv2.imwrite(str(out / "frames" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         records.append(record)
     write_jsonl(out / "frames.jsonl", records)
@@ -358,7 +359,10 @@ def main(argv: list[str] | None = None) -> int:
                    "MNIST test digits, held-out backgrounds (scored sets)")
     p.add_argument("--frames", type=int, default=6000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--empty", action="store_true", help="surfaces only, no sheet")
+    p.add_argument("--kind", choices=list(KINDS), help="scenes of this kind only (default: "
+                   "each kind drawn at its share)")
+    p.add_argument("--empty", action="store_const", const="empty", dest="kind",
+                   help="surfaces only, no sheet: --kind empty")
     p.add_argument("--size", type=lambda t: tuple(int(v) for v in t.split("x")),
                    help="with --samples-out: every frame this size, WxH (default: 1280x720 or "
                    "640x480 at random)")
@@ -380,14 +384,14 @@ def main(argv: list[str] | None = None) -> int:
         pool = DigitPool(mnist["x_train"][chosen], mnist["y_train"][chosen])
     if args.samples_out:
         if args.frames:
-            write_samples(args.samples_out, args.frames, args.seed, args.split, args.empty, pool,
+            write_samples(args.samples_out, args.frames, args.seed, args.split, args.kind, pool,
                           args.size)
         if args.video:
             write_video(args.samples_out, args.video, args.seed, pool)
         print(f"{args.frames} frames{' and a video' if args.video else ''} -> "
               f"{args.samples_out} in {time.perf_counter() - started:.0f} s")
         return 0
-    x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.empty)
+    x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.kind)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.out, x=x, y=y)
     counts = np.bincount(y, minlength=11)
