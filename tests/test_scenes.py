@@ -101,3 +101,22 @@ def test_the_same_seed_gives_the_same_crops(pool):
         np.testing.assert_array_equal(one, two)
     c = scenes.labelled_scene(2, 10, "train", pool)
     assert len(c[0]) != len(a[0]) or not np.array_equal(c[0], a[0])
+
+
+def test_close_ups_hold_big_digits_that_a_fine_pen_thins_but_never_wipes_out(pool):
+    """--kind closeup: every scene of that kind, each true digit a fifth of the frame tall or
+    more, and with ink where its box is (a thin 1 eroded by the fine pen once left a speck
+    labelled 1)."""
+    from compose import Style, digit_alpha
+
+    for index in range(4):
+        image, record = scenes.scene(index, 2, "train", pool, "closeup")
+        height = image.shape[0]
+        assert record["digits"]
+        assert all(d["box"][3] >= 0.15 * height for d in record["digits"])
+    thin_one = np.zeros((28, 28), np.uint8)
+    thin_one[4:24, 14] = 255  # a 1 one pixel wide
+    fine = Style(chalk=False, ink=np.zeros(3, np.float32), print_ink=np.zeros(3, np.float32),
+                 level=0.5, thicken=-0.045, ruled=False, desk_edge=None)
+    alpha, box = digit_alpha(thin_one, 200, fine)
+    assert box[3] >= 180 and (alpha > 0.5).sum() >= 200, "a thin stroke, not a speck"
