@@ -35,6 +35,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".m
                             ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".ogv"})
 PARTIAL = ".partial"  # <stem>.partial.<suffix>: an output still being written
 REPORT_EVERY_S = 0.25  # how often a worker process tells the driver how far it is
+READY = ""  # the video name of a pool worker's "Reader loaded" message
 
 
 class ArchiveError(RuntimeError):
@@ -383,15 +384,18 @@ class _Throttled:
 _worker_channel: _Throttled | None = None  # a pool worker's channel, set by _init_worker
 
 
-def _init_worker(updates, halt) -> None:
+def _init_worker(updates, halt, settings: ReadSettings) -> None:
     """A pool worker: Ctrl-C (sent by a terminal to the whole process group) only asks to stop,
-    so the task in hand finishes its frame and finalizes its outputs."""
+    so the task in hand finishes its frame and finalizes its outputs. It loads its Reader now
+    and says so (READY), so the driver can tell start-up from reading."""
     global _worker_channel
     from .cli import quiet_opencv
 
     quiet_opencv()
     interrupted = []
     signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
+    worker_reader(settings)
+    updates.put((READY, 0))
 
     def send(video: str, frames: int) -> bool:
         updates.put((video, frames))
@@ -404,6 +408,15 @@ def _pool_task(task: VideoTask) -> VideoResult:
     return read_video(task, _worker_channel)
 
 
+def _ray_warm_up(settings: ReadSettings) -> int:
+    """Start a Ray worker process and load its Reader (cached for the tasks it runs next)."""
+    from .cli import quiet_opencv
+
+    quiet_opencv()
+    worker_reader(settings)
+    return os.getpid()
+
+
 def _ray_task(task: VideoTask, board) -> VideoResult:
     import ray
 
@@ -412,6 +425,11 @@ def _ray_task(task: VideoTask, board) -> VideoResult:
     quiet_opencv()
     return read_video(task, _Throttled(
         lambda video, frames: ray.get(board.report.remote(video, frames))))
+
+
+def _ready_line(workers: int, seconds: float) -> str:
+    """The start-up line of the parallel paths (bench_archive.py reads it)."""
+    return f"{_count(workers, 'worker')} ready (started, model loaded) in {seconds:.1f} s"
 
 
 def _failed(task: VideoTask, error: BaseException) -> VideoResult:
@@ -427,19 +445,26 @@ def run_serial(tasks: list[VideoTask], board: Board, show: Callable[[], None],
 
 
 def run_pool(tasks: list[VideoTask], jobs: int, board: Board, show: Callable[[], None],
-             stop_requested: Callable[[], bool],
-             on_result: Callable[[VideoResult], None]) -> None:
+             stop_requested: Callable[[], bool], on_result: Callable[[VideoResult], None],
+             log: Callable[[str], None] = lambda message: None) -> None:
     """The tasks on `jobs` worker processes (spawned: no threads or model inherited)."""
     context = multiprocessing.get_context("spawn")
     updates, halt = context.Queue(), context.Event()
-    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context,
-                             initializer=_init_worker, initargs=(updates, halt)) as pool:
+    workers, starting, ready = min(jobs, len(tasks)), time.perf_counter(), 0
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(updates, halt, tasks[0].settings)) as pool:
         futures = {pool.submit(_pool_task, task): task for task in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not updates.empty():
-                board.report(*updates.get())
+                video, frames = updates.get()
+                if video != READY:
+                    board.report(video, frames)
+                    continue
+                ready += 1
+                if ready == workers:
+                    log(_ready_line(workers, time.perf_counter() - starting))
             for future in sorted(done, key=lambda f: futures[f].video):
                 try:
                     on_result(future.result())
@@ -486,7 +511,15 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
     log(f"joined the Ray cluster at {address} ({ray.cluster_resources().get('CPU', 0):g} CPUs) "
         f"in {time.perf_counter() - joining:.1f} s")
     try:
+        # Start-up apart from reading: the progress actor and one worker per task the cluster
+        # can run at once, each with its Reader loaded (Ray reuses them for the tasks).
+        starting = time.perf_counter()
         actor = ray.remote(num_cpus=0)(Board).remote()
+        workers = min(len(tasks), max(1, int(ray.cluster_resources().get("CPU", 1))))
+        warm = ray.remote(num_cpus=1)(_ray_warm_up)
+        ray.get([actor.snapshot.remote(), *(warm.remote(tasks[0].settings)
+                                            for _ in range(workers))])
+        log(_ready_line(workers, time.perf_counter() - starting))
         remote = ray.remote(num_cpus=1)(_ray_task)
         refs = {remote.remote(task, actor): task for task in tasks}
         pending, halted = list(refs), False
@@ -566,7 +599,8 @@ def run_archive(archive: Archive, args: argparse.Namespace) -> int:
                 run_ray(todo, args.ray, board, show, lambda: stop.requested, on_result,
                         progress.note)
             elif args.jobs > 1 and len(todo) > 1:
-                run_pool(todo, args.jobs, board, show, lambda: stop.requested, on_result)
+                run_pool(todo, args.jobs, board, show, lambda: stop.requested, on_result,
+                         progress.note)
             else:
                 run_serial(todo, board, show, lambda: stop.requested, on_result)
         except KeyboardInterrupt:  # a second Ctrl-C: the task in hand finalized its outputs

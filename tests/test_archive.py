@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def test_jobs_2_writes_what_the_serial_run_writes(serial_archive, video_folder, 
     result = run_cli(video_folder, "--json", tmp_path, "-o", tmp_path, "--jobs", "2")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: 1 of 3 videos could not be read: c_corrupt.mp4" in result.stderr
+    assert re.search(r"2 workers ready \(started, model loaded\) in [\d.]+ s", result.stderr)
     assert written(tmp_path) == OUTPUTS
     for name in OUTPUTS:  # the videos too: archive overlays carry no timing caption
         assert (tmp_path / name).read_bytes() == (serial / name).read_bytes(), name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import run_cli
 
@@ -25,6 +27,7 @@ def test_ray_tasks_write_what_the_serial_run_writes(cluster, video_folder, seria
     result = run_cli(video_folder, "--json", tmp_path, "-o", tmp_path, "--ray", cluster)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "error: 1 of 3 videos could not be read: c_corrupt.mp4" in result.stderr
+    assert re.search(r"2 workers ready \(started, model loaded\) in [\d.]+ s", result.stderr)
     names = sorted(p.name for p in serial.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == names
     for name in names:

@@ -10,11 +10,12 @@ the sample for --hour-minutes minutes. Every run is the real command in a fresh 
 JSON Lines and annotated videos written as a user would; the time is the wall time of the
 whole command. The Ray cluster (ray.init(num_cpus=2), needs the cluster extra) is started
 once, its start-up timed apart; the command joins it with --ray ADDRESS and says how long
-joining took, which is reported apart too. Peak memory per worker is the largest peak resident
-memory (VmHWM) of the worker processes, as the command's summary gives it; the long video's
-memory is sampled from /proc every second while it is read (Linux). CPU ms per frame (user +
-system time of the command and its worker processes) shows what parallel reading costs apart
-from how much of the machine it was given.
+joining took and, with --jobs or --ray, when its workers were started with their model
+loaded; both are reported apart, and throughput is given with and without them. Peak memory
+per worker is the largest peak resident memory (VmHWM) of the worker processes, as the
+command's summary gives it; the long video's memory is sampled from /proc every second while
+it is read (Linux). CPU ms per frame (user + system time of the command and its worker
+processes) shows what parallel reading costs apart from how much of the machine it was given.
 """
 
 from __future__ import annotations
@@ -105,12 +106,19 @@ def archive_bench(folder: Path, out: Path, frames: int, repeat: int,
         runs = [run([folder, *options], out) for _ in range(repeat)]
         wall = statistics.median(seconds for seconds, _, _ in runs)
         join = statistics.median(_join_seconds(err) for _, _, err in runs)
+        ready = statistics.median(_ready_seconds(err) for _, _, err in runs)
         memory = max(figure(r"peak memory per worker (\d+) MB", err) for _, _, err in runs)
-        rows[name] = {"wall": wall, "join": join, "fps": frames / wall,
-                      "fps_after_join": frames / (wall - join), "memory": memory,
+        rows[name] = {"wall": wall, "join": join, "ready": ready, "fps": frames / wall,
+                      "fps_after_join": frames / (wall - join),
+                      "fps_after_start": frames / (wall - join - ready), "memory": memory,
                       "cpu_ms": 1000 * statistics.median(cpu for _, cpu, _ in runs) / frames,
                       "runs": [round(seconds, 1) for seconds, _, _ in runs]}
     return rows
+
+
+def _ready_seconds(stderr: str) -> float:
+    match = re.search(r"workers? ready .* in ([\d.]+) s", stderr)
+    return float(match.group(1)) if match else 0.0
 
 
 def _join_seconds(stderr: str) -> float:
@@ -175,20 +183,22 @@ def archive_section(args: argparse.Namespace, work: Path, frames: list, fps: flo
           f"runs; wall time of the whole command, its start-up included.\n")
     ray_address, ray_start = (None, float("nan")) if args.no_ray else start_ray()
     rows = archive_bench(folder, out, total, args.repeat, ray_address)
-    print("| setting | wall s (runs) | frames/s | join s | frames/s after joining | "
-          "peak MB per worker | CPU ms per frame |\n|---|---|---|---|---|---|---|")
+    print("| setting | wall s (runs) | frames/s | join s | workers ready s | frames/s after "
+          "start-up | peak MB per worker | CPU ms per frame |\n|---|---|---|---|---|---|---|---|")
     for name, row in rows.items():
         cpu = "(workers not counted)" if name.startswith("--ray") else f"{row['cpu_ms']:.1f}"
         print(f"| {name} | {row['wall']:.1f} ({', '.join(map(str, row['runs']))}) | "
-              f"{row['fps']:.1f} | {row['join']:.1f} | {row['fps_after_join']:.1f} | "
-              f"{row['memory']:.0f} | {cpu} |")
+              f"{row['fps']:.1f} | {row['join']:.1f} | {row['ready']:.1f} | "
+              f"{row['fps_after_start']:.1f} | {row['memory']:.0f} | {cpu} |")
     one, two = rows["--jobs 1"], rows["--jobs 2"]
-    print(f"\n--jobs 2 / --jobs 1 throughput: {two['fps'] / one['fps']:.2f}x")
+    print(f"\n--jobs 2 / --jobs 1 throughput: {two['fps'] / one['fps']:.2f}x whole command")
     if ray_address:
         ray_row = next(row for name, row in rows.items() if name.startswith("--ray"))
         print(f"Ray / --jobs 2 throughput: {ray_row['fps'] / two['fps']:.2f}x whole command, "
-              f"{ray_row['fps_after_join'] / two['fps']:.2f}x after joining; the local cluster "
-              f"took {ray_start:.1f} s to start (not in the figures)")
+              f"{ray_row['fps_after_start'] / two['fps_after_start']:.2f}x after start-up "
+              f"(joining the cluster, and for both the workers started with their model "
+              f"loaded: the 'workers ready' line); the local cluster took {ray_start:.1f} s to "
+              f"start (not in the figures)")
         import ray
 
         ray.shutdown()
