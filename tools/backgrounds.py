@@ -1,11 +1,11 @@
 """What a camera sees around and behind the paper: surfaces for the training and validation scenes.
 
 Procedural surfaces (wood grain, carpet, fabric, leather, a dark desk, a painted wall, a mouse
-pad with a printed logo) and scikit-image's bundled textures and photos (brick, grass, gravel,
-coffee, a rocket ...; they ship inside its wheel, so nothing is downloaded). The photos are split:
-`TRAIN_IMAGES` are for training scenes, `HELD_OUT_IMAGES` only for validation scenes, so the
-validation sets show the model backgrounds it never saw. scikit-image is in the `train` extra
-only; the reader never imports this module.
+pad with a printed logo, a printed page of words) and scikit-image's bundled textures and
+photos (brick, grass, gravel, coffee, a rocket ...; they ship inside its wheel, so nothing is
+downloaded). The photos are split: `TRAIN_IMAGES` are for training scenes, `HELD_OUT_IMAGES`
+only for validation scenes, so the validation sets show the model backgrounds it never saw.
+scikit-image is in the `train` extra only; the reader never imports this module.
 
 Every function returns a float32 BGR image (H, W, 3), 0..255-ish, of the requested size.
 """
@@ -142,6 +142,30 @@ def mouse_pad(size: Size, rng: np.random.Generator) -> np.ndarray:
     return out + (colour - out) * alpha
 
 
+LETTERS = "abcdefghiklmnoprstuvwxyz" * 3 + "ABCDEFGHKLMNOPRSTUVWXYZ" + " " * 12 + ".,;:-()"
+
+
+def printed_page(size: Size, rng: np.random.Generator) -> np.ndarray:
+    """A printed page of words, often turned: its o, l, b, s and g read as 0, 1, 6, 5 and 9 one
+    by one, and the model must learn them in words (letters beside them) as no digit."""
+    w, h = size
+    canvas = np.zeros((h, w), np.uint8)
+    font = FONTS[rng.integers(len(FONTS))] | (cv2.FONT_ITALIC if rng.random() < 0.2 else 0)
+    letter = rng.uniform(0.02, 0.08) * h  # cap height in pixels
+    scale = letter / cv2.getTextSize("A", font, 1.0, 1)[0][1]
+    weight = max(1, round(scale * rng.uniform(1, 2.5)))
+    for y in np.arange(rng.uniform(0.5, 2) * letter, 1.2 * h, rng.uniform(1.6, 2.4) * letter):
+        text = "".join(rng.choice(list(LETTERS), int(1.5 * w / letter)))
+        cv2.putText(canvas, text, (int(-rng.uniform(0, 3) * letter), int(y)), font, scale, 255,
+                    weight, cv2.LINE_AA)
+    ink = canvas.astype(np.float32) / 255
+    ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.3, 1.5))
+    base = rng.uniform(170, 240)
+    page = surface((base, base, base), 6 * lowfreq(size, 3, rng) + 2 * grain(size, rng))
+    out = page - ink[..., None] * (base - rng.uniform(20, 90))
+    return _rotate(out, rng) if rng.random() < 0.5 else out
+
+
 def noise_field(size: Size, rng: np.random.Generator) -> np.ndarray:
     """Cluttered mid-frequency noise in colour: foliage, a busy poster, gravel."""
     fields = [normalized(grain(size, rng, sx=s, sy=s)) for s in rng.uniform(1, 6, 3)]
@@ -151,6 +175,7 @@ def noise_field(size: Size, rng: np.random.Generator) -> np.ndarray:
 PROCEDURAL: dict[str, Callable[[Size, np.random.Generator], np.ndarray]] = {
     "wood": wood, "carpet": carpet, "fabric": fabric, "leather": leather,
     "dark_desk": dark_desk, "wall": wall, "mouse_pad": mouse_pad, "noise": noise_field,
+    "printed_page": printed_page,
 }
 
 
