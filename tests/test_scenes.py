@@ -120,3 +120,12 @@ def test_close_ups_hold_big_digits_that_a_fine_pen_thins_but_never_wipes_out(poo
                  level=0.5, thicken=-0.045, ruled=False, desk_edge=None)
     alpha, box = digit_alpha(thin_one, 200, fine)
     assert box[3] >= 180 and (alpha > 0.5).sum() >= 200, "a thin stroke, not a speck"
+
+
+@pytest.mark.parametrize("name", sorted(__import__("backgrounds").PROCEDURAL))
+def test_every_procedural_surface_fills_the_frame_with_texture(name):
+    from backgrounds import PROCEDURAL
+
+    image = PROCEDURAL[name]((320, 200), np.random.default_rng(4))
+    assert image.shape == (200, 320, 3) and np.isfinite(image).all()
+    assert image.std() > 2, "a surface with something on it, not a flat colour"
