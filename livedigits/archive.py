@@ -394,14 +394,17 @@ def _init_worker(updates, halt, settings: ReadSettings) -> None:
     quiet_opencv()
     interrupted = []
     signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
-    worker_reader(settings)
-    updates.put((READY, 0))
 
     def send(video: str, frames: int) -> bool:
         updates.put((video, frames))
         return halt.is_set() or bool(interrupted)
 
     _worker_channel = _Throttled(send)
+    try:
+        worker_reader(settings)
+    except Exception:  # not ready: each task meets the error again and reports it for its video
+        return
+    updates.put((READY, 0))
 
 
 def _pool_task(task: VideoTask) -> VideoResult:
@@ -455,8 +458,9 @@ def run_pool(tasks: list[VideoTask], jobs: int, board: Board, show: Callable[[],
                              initargs=(updates, halt, tasks[0].settings)) as pool:
         futures = {pool.submit(_pool_task, task): task for task in tasks}
         pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+
+        def drain() -> None:
+            nonlocal ready
             while not updates.empty():
                 video, frames = updates.get()
                 if video != READY:
@@ -465,6 +469,10 @@ def run_pool(tasks: list[VideoTask], jobs: int, board: Board, show: Callable[[],
                 ready += 1
                 if ready == workers:
                     log(_ready_line(workers, time.perf_counter() - starting))
+
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain()
             for future in sorted(done, key=lambda f: futures[f].video):
                 try:
                     on_result(future.result())
@@ -473,6 +481,7 @@ def run_pool(tasks: list[VideoTask], jobs: int, board: Board, show: Callable[[],
             if stop_requested():
                 halt.set()
             show()
+    drain()  # a worker that got no task may say READY only as the pool shuts down
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:
@@ -497,6 +506,8 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
             log: Callable[[str], None] = lambda message: None) -> None:
     """The tasks as Ray tasks (one CPU each) on the cluster at `address` ("auto": the one this
     machine belongs to). Each worker process loads the model once, from its installed package."""
+    if not tasks:
+        return
     try:
         import logging
 
@@ -517,9 +528,12 @@ def run_ray(tasks: list[VideoTask], address: str, board: Board, show: Callable[[
         actor = ray.remote(num_cpus=0)(Board).remote()
         workers = min(len(tasks), max(1, int(ray.cluster_resources().get("CPU", 1))))
         warm = ray.remote(num_cpus=1)(_ray_warm_up)
-        ray.get([actor.snapshot.remote(), *(warm.remote(tasks[0].settings)
-                                            for _ in range(workers))])
-        log(_ready_line(workers, time.perf_counter() - starting))
+        ray.get(actor.snapshot.remote())
+        try:
+            pids = ray.get([warm.remote(tasks[0].settings) for _ in range(workers)])
+            log(_ready_line(len(set(pids)), time.perf_counter() - starting))
+        except Exception as error:  # the tasks meet it again and report it, one per video
+            log(f"Ray workers not ready: {type(error).__name__}")
         remote = ray.remote(num_cpus=1)(_ray_task)
         refs = {remote.remote(task, actor): task for task in tasks}
         pending, halted = list(refs), False

@@ -79,7 +79,8 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
                   max_candidates: int = MAX_CANDIDATES) -> tuple[Candidates, np.ndarray]:
     """The candidates of a smoothed working-size frame, both polarities unless one is named.
 
-    The largest `max_candidates` of both polarities are kept; after them come the two parts of
+    The `max_candidates` of both polarities that stand out most from their surroundings are
+    kept (`segment.ink_contrast`); after them come the two parts of
     each candidate that may be two touching digits. Returns the candidates (boxes in working
     pixels) and, per row, the row it is a part of (-1 for a whole candidate; parts come in
     pairs, left then right).

@@ -9,8 +9,8 @@ import numpy as np
 
 from .boxes import overlaps
 
-# Per frame, both polarities together (the largest are kept): a frame of pure noise must stay
-# about as fast as a normal one, and a dense page keep its thin 1s.
+# Per frame, both polarities together (those that stand out most are kept): a frame of pure
+# noise must stay about as fast as a normal one, and a dense page keep its thin 1s.
 MAX_CANDIDATES = 150
 MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
@@ -19,7 +19,9 @@ SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a d
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
 MAX_ASPECT = 2.5
-HALO = 6.0  # grey levels ink must stand out from its surroundings by: half the threshold's
+# Grey levels a candidate's ink must stand out from its surroundings by (`ink_contrast`): half
+# the 12 of `thresholds`, so faint ballpoint that passed the threshold passes this too.
+HALO = 6.0
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
 _VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
@@ -173,13 +175,15 @@ def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -
 def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_dark: bool,
                  sums: np.ndarray | None = None) -> np.ndarray:
     """Per box (x, y, w, h): how many grey levels its ink is darker (lighter, for light ink)
-    than the lightest (darkest) of the four strips just outside the box; negative when it is not.
+    than every one of the four strips just outside the box, i.e. than the darkest (lightest) of
+    them; negative when it is not.
 
     The local-mean threshold also marks the paper beside dark ink as light ink, since there the
-    local mean is pulled down by the ink: such a halo, or the paper inside a 3's bays, is as
-    light as the paper on at least one side of it, while chalk is lighter than the board all
-    round and pen ink darker than its paper. Texture blobs stand out little and digits a lot,
-    so the contrast also ranks candidates for the cap. A box filling the frame scores 255.
+    local mean is pulled down by the ink: such a halo, or the paper inside a 3's bays, is no
+    lighter than the paper on at least one side of it, while chalk is lighter than the board
+    all round and pen ink darker than its paper all round. Texture blobs stand out little and
+    digits a lot, so the contrast also ranks candidates for the cap. A box filling the frame
+    scores 255.
     `sums`: `gray`'s integral image (`integral`), when the caller has it for both polarities.
     """
     if len(boxes) == 0:
@@ -205,7 +209,9 @@ def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_d
 
 
 def integral(gray: np.ndarray) -> np.ndarray:
-    """The integral image `ink_contrast` sums strips with: int32, one row and column larger."""
+    """The integral image `ink_contrast` sums strips with: int32, one row and column larger.
+    (Past 8.4 megapixels its corners wrap around, but a strip's sum, the difference of four
+    corners, comes out right as long as the strip's own sum fits, which it always does.)"""
     return cv2.integral(gray, sdepth=cv2.CV_32S)
 
 
@@ -214,8 +220,9 @@ class Candidates:
     """Digit candidates of one mask.
 
     boxes: (N, 4) int32 x, y, w, h in mask pixels; masks: N uint8 crops of the box, 255 = ink of
-    this candidate only (a neighbour's stroke inside the box is left out); rank: (N,) what the
-    candidate cap keeps the highest of (`ink_contrast`; the ink area without a grey frame).
+    this candidate only (a neighbour's stroke inside the box is left out); rank: (N,) float64,
+    what the candidate cap keeps the highest of (`ink_contrast`; the ink area without a grey
+    frame).
     """
 
     boxes: np.ndarray

@@ -104,9 +104,9 @@ def test_the_same_seed_gives_the_same_crops(pool):
 
 
 def test_close_ups_hold_big_digits_that_a_fine_pen_thins_but_never_wipes_out(pool):
-    """--kind closeup: every scene of that kind, each true digit a fifth of the frame tall or
-    more, and with ink where its box is (a thin 1 eroded by the fine pen once left a speck
-    labelled 1)."""
+    """--kind closeup: every scene of that kind, each true digit big (drawn 0.2-0.6 frame
+    heights tall; its box, the ink's, is at least 0.15), and a thin stroke thinned, not wiped
+    out (a thin 1 eroded by the fine pen once left a speck labelled 1)."""
     from compose import Style, digit_alpha
 
     for index in range(4):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from conftest import DATA, SAMPLES, digit_mask
 
 from livedigits.segment import (
@@ -12,6 +13,8 @@ from livedigits.segment import (
     _squeeze_x4,
     binarize,
     find_candidates,
+    ink_contrast,
+    integral,
     remove_lines,
     smooth,
     to_gray,
@@ -92,6 +95,37 @@ def test_a_five_with_a_detached_bar_is_one_candidate():
     assert len(candidates.boxes) == 1
     _x, y, _w, h = candidates.boxes[0]
     assert y <= 58 and y + h >= 150, "the bar belongs to the digit's box"
+
+
+def test_a_five_whose_bar_sticks_out_to_the_right_is_one_candidate():
+    """The bar overlaps the body by under half its own width, as many MNIST 5s draw it."""
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (103, 55), (168, 50), 255, 6)  # the bar, off to the right
+    cv2.line(mask, (70, 70), (68, 108), 255, 6)
+    cv2.ellipse(mask, (95, 125), (30, 28), 0, -150, 160, 255, 6)
+    (box,) = find_candidates(mask).boxes
+    assert box[1] <= 48 and box[0] + box[2] >= 168, "the bar belongs to the digit's box"
+
+
+def test_ink_contrast_is_against_the_darkest_side():
+    """Dark ink is measured against the darkest of the four strips around its box; a strip
+    outside the frame does not count, and a box filling the frame scores 255."""
+    gray = np.full((120, 160), 200, np.uint8)
+    gray[40:80, 60:80] = 60  # the ink
+    mask = np.where(gray < 100, np.uint8(255), np.uint8(0))
+    box = np.array([[60, 40, 20, 40]], np.int32)
+    assert ink_contrast(gray, mask, box, True) == pytest.approx(140)
+    sums = integral(gray)
+    assert ink_contrast(gray, mask, box, True, sums) == ink_contrast(gray, mask, box, True)
+    gray[40:80, 80:90] = 150  # something darker than the paper just right of the box
+    assert ink_contrast(gray, mask, box, True) == pytest.approx(90)
+    edge = np.zeros_like(mask)
+    edge[40:80, 0:20] = 255
+    gray[40:80, 0:20] = 60  # ink at the left edge: its left strip is outside the frame
+    assert ink_contrast(gray, edge, np.array([[0, 40, 20, 40]]), True) == pytest.approx(140)
+    whole = np.array([[0, 0, 160, 120]], np.int32)
+    assert ink_contrast(gray, mask, whole, True) == 255
+    assert ink_contrast(255 - gray, mask, box, False) == pytest.approx(90), "light ink alike"
 
 
 def test_a_broken_four_is_one_candidate():

@@ -11,7 +11,9 @@ JSON Lines and annotated videos written as a user would; the time is the wall ti
 whole command. The Ray cluster (ray.init(num_cpus=2), needs the cluster extra) is started
 once, its start-up timed apart; the command joins it with --ray ADDRESS and says how long
 joining took and, with --jobs or --ray, when its workers were started with their model
-loaded; both are reported apart, and throughput is given with and without them. Peak memory
+loaded; both are reported apart, and throughput is given with and without them (with --jobs
+the first worker may start reading before the last is ready, so its figure after start-up is
+a little high). Peak memory
 per worker is the largest peak resident memory (VmHWM) of the worker processes, as the
 command's summary gives it; the long video's memory is sampled from /proc every second while
 it is read (Linux). CPU ms per frame (user + system time of the command and its worker

@@ -6,7 +6,8 @@
 
 "Read right" (recall) on this set is the MNIST figure the project reports: each digit must be
 found by the segmentation and read by the classifier, as in the command. Writes frames/ and
-frames.jsonl in the shape make_samples.py writes.
+frames.jsonl in the shape make_samples.py writes. `--split val` draws the 5,000 MNIST train
+digits train.py holds out instead (250 pages), a set to choose models and settings on.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--digits", type=int, default=10000, help="the first N test digits")
+    p.add_argument("--digits", type=int, default=10000, help="the first N digits of the split")
     p.add_argument("--split", choices=("test", "val"), default="test",
                    help="MNIST test digits (scoring, the default) or the MNIST train digits held "
                    "out of training (tools/splits.py: 5,000), to choose on")
