@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,11 @@ import cv2
 import numpy as np
 import pytest
 from metrics import read_jsonl
+
+# The tests press Ctrl-C on the programs they start. Started in the background by a
+# non-interactive shell, this process and its children would ignore SIGINT; a handled signal
+# is reset to its default in every child, so the children can be interrupted as from a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
