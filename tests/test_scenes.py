@@ -12,6 +12,7 @@ from conftest import DATA, ROOT
 pytest.importorskip("skimage", reason="the train extra is not installed")
 sys.path.insert(0, str(ROOT / "tools"))
 import scenes
+from backgrounds import PROCEDURAL
 from compose import DigitPool
 from mnist import load_mnist
 
@@ -122,10 +123,8 @@ def test_close_ups_hold_big_digits_that_a_fine_pen_thins_but_never_wipes_out(poo
     assert box[3] >= 180 and (alpha > 0.5).sum() >= 200, "a thin stroke, not a speck"
 
 
-@pytest.mark.parametrize("name", sorted(__import__("backgrounds").PROCEDURAL))
+@pytest.mark.parametrize("name", sorted(PROCEDURAL))
 def test_every_procedural_surface_fills_the_frame_with_texture(name):
-    from backgrounds import PROCEDURAL
-
     image = PROCEDURAL[name]((320, 200), np.random.default_rng(4))
     assert image.shape == (200, 320, 3) and np.isfinite(image).all()
     assert image.std() > 2, "a surface with something on it, not a flat colour"

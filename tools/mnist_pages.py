@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compose import Digit, Glyph, Number, Style, camera, digit_alpha, ground_truth, render_page
 from metrics import write_jsonl
 from mnist import load_mnist
-from splits import split_train
+from splits import split_digits
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (640, 480)
@@ -109,11 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     started = time.perf_counter()
     mnist = load_mnist(args.data)
-    if args.split == "val":
-        held_out = split_train(len(mnist["y_train"]))[0]
-        images, labels = mnist["x_train"][held_out], mnist["y_train"][held_out]
-    else:
-        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = split_digits(mnist, args.split)
     images, labels = images[: args.digits], labels[: args.digits]
     (args.out / "frames").mkdir(parents=True, exist_ok=True)
     per = COLUMNS * ROWS

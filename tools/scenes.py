@@ -63,7 +63,7 @@ from compose import (
 from compose import overlaps as overlaps_box
 from metrics import write_jsonl
 from mnist import load_mnist
-from splits import split_train
+from splits import split_digits
 
 from livedigits.boxes import iou, overlaps
 from livedigits.reader import prepare
@@ -376,12 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give one of --out and --samples-out")
     started = time.perf_counter()
     mnist = load_mnist(args.data)
-    if args.split == "test":
-        pool = DigitPool(mnist["x_test"], mnist["y_test"])
-    else:  # train.py's validation digits never appear in training scenes
-        val_idx, train_idx = split_train(len(mnist["x_train"]))
-        chosen = train_idx if args.split == "train" else val_idx
-        pool = DigitPool(mnist["x_train"][chosen], mnist["y_train"][chosen])
+    pool = DigitPool(*split_digits(mnist, args.split))  # validation digits never in training
     if args.samples_out:
         if args.frames:
             write_samples(args.samples_out, args.frames, args.seed, args.split, args.kind, pool,

@@ -16,3 +16,13 @@ def split_train(count: int, seed: int = 0, n_val: int = VALIDATION, limit: int =
         order = order[:limit]
     n_val = min(n_val, len(order) // 5)
     return order[:n_val], order[n_val:]
+
+
+def split_digits(mnist: dict[str, np.ndarray], split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of a split: "train" (MNIST train less the validation digits), "val"
+    (those validation digits, held out of training) or "test" (MNIST test, for scoring)."""
+    if split == "test":
+        return mnist["x_test"], mnist["y_test"]
+    val_idx, train_idx = split_train(len(mnist["x_train"]))
+    chosen = train_idx if split == "train" else val_idx
+    return mnist["x_train"][chosen], mnist["y_train"][chosen]
