@@ -210,15 +210,16 @@ def number_text(length: int, rng: np.random.Generator) -> str:
 
 
 def make_number(text: str, size: float, pool: DigitPool, style: Style,
-                rng: np.random.Generator) -> Number:
-    """Digits of one number on a common baseline y = 0, starting at x = 0."""
+                rng: np.random.Generator, gap: tuple[float, float] = DIGIT_GAP) -> Number:
+    """Digits of one number on a common baseline y = 0, starting at x = 0, `gap` (a range, in
+    digit heights; below 0 the digits overlap and their strokes touch) apart."""
     digits: list[Digit] = []
     x = 0
     for ch in text:
         alpha, inner = digit_alpha(pool.pick(int(ch), rng), size * rng.uniform(0.87, 1.13), style)
         if digits:
             left = digits[-1].box
-            x = left[0] + left[2] + round(rng.uniform(*DIGIT_GAP) * max(left[3], inner[3]))
+            x = left[0] + left[2] + round(rng.uniform(*gap) * max(left[3], inner[3]))
         bottom = round(rng.uniform(-0.1, 0.1) * size)
         glyph = Glyph(alpha, style.ink, x - inner[0], bottom - inner[1] - inner[3])
         digits.append(Digit(int(ch), glyph, inner))
@@ -266,10 +267,12 @@ def arrange(numbers: list[Number], n_lines: int, region: Box, rng: np.random.Gen
 
 def sample_numbers(pool: DigitPool, style: Style, heights: tuple[float, float], region: Box,
                    counts: tuple[int, int], rng: np.random.Generator,
-                   total: tuple[int, int] = (4, 25)) -> list[Number]:
+                   total: tuple[int, int] = (4, 25),
+                   gap: tuple[float, float] = DIGIT_GAP) -> list[Number]:
     """Draw numbers until a set fits: retries keep every spacing rule exact instead of squeezing.
 
-    counts: numbers on the page; total: digits on the page (both inclusive ranges)."""
+    counts: numbers on the page; total: digits on the page (both inclusive ranges); gap: between
+    the digits of a number (`make_number`)."""
     lo, hi = heights[0] / 0.87, heights[1] / 1.13  # per-digit jitter stays inside `heights`
     for _ in range(500):
         n = int(rng.integers(counts[0], counts[1] + 1, 2).max())  # larger of two: most sheets
@@ -279,7 +282,7 @@ def sample_numbers(pool: DigitPool, style: Style, heights: tuple[float, float], 
         writer = rng.uniform(lo, hi)
         numbers = [make_number(number_text(int(k), rng),
                                float(np.clip(writer * rng.uniform(0.85, 1.18), lo, hi)),
-                               pool, style, rng) for k in lengths]
+                               pool, style, rng, gap) for k in lengths]
         if arrange(numbers, int(rng.integers(1, min(4, len(numbers)) + 1)), region, rng):
             return numbers
     raise RuntimeError(f"no layout of {counts} numbers fits {region}")
@@ -533,11 +536,13 @@ def content_region(size: Size) -> Box:
 def sheet(size: Size, kind: str, counts: tuple[int, int], pool: DigitPool,
           rng: np.random.Generator, heights: tuple[float, float] | None = None,
           restyle: Callable[[Style, np.random.Generator], Style] | None = None,
-          total: tuple[int, int] = (4, 25)) -> tuple[Style, list[Number], np.ndarray]:
+          total: tuple[int, int] = (4, 25), gap: tuple[float, float] = DIGIT_GAP,
+          ) -> tuple[Style, list[Number], np.ndarray]:
     """One written-on page of `size` (page coordinates) and its numbers.
 
     heights: digit heights on the page (default: DIGIT_HEIGHT of a page that fills the frame);
-    restyle: changes the sampled style (a pencil, a sticky note); total: digits on the page.
+    restyle: changes the sampled style (a pencil, a sticky note); total: digits on the page;
+    gap: between the digits of a number, in digit heights (below 0: touching digits).
     """
     style = sample_style(kind == "chalk", rng)
     if restyle is not None:
@@ -545,7 +550,7 @@ def sheet(size: Size, kind: str, counts: tuple[int, int], pool: DigitPool,
     region = content_region(size)
     heights = heights or DIGIT_HEIGHT[size]
     numbers = [] if kind == "empty" else sample_numbers(pool, style, heights, region, counts, rng,
-                                                              total)
+                                                              total, gap)
     mark_size = np.mean([n.height for n in numbers]) if numbers else rng.uniform(*heights)
     if not numbers:
         n_marks = int(rng.integers(3, 7))

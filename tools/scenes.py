@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backgrounds import background
 from compose import (
+    DIGIT_GAP,
     FONTS,
     DigitPool,
     Glyph,
@@ -82,6 +83,11 @@ CLOSEUP_HEIGHT = (0.2, 0.6)  # digit heights in frame heights
 STICKY = ((150, 230, 245), (200, 180, 245), (170, 235, 190), (240, 210, 160))  # BGR notes
 SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
 COVER = 0.75  # a digit candidate covers at least this share of its true box
+# Share of written scenes whose digits touch, as in cramped real handwriting ("14", "3262"): the
+# segmenter cuts such a pair (`split_touching`) and the classifier must read the parts as digits
+# and the pair as none. Their gap, in digit heights: below 0 the strokes overlap.
+TOUCHING = 0.3
+TOUCHING_GAP = (-0.15, 0.02)
 
 
 # ------------------------------------------------------------------------------ composing
@@ -165,9 +171,11 @@ def clutter(frame: np.ndarray, rng: np.random.Generator, avoid: list[tuple[int, 
 
 
 def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generator,
-                  held_out: bool) -> tuple[np.ndarray, dict]:
-    """One camera frame (uint8 BGR) of `kind` and its truth record (frame 0, no source)."""
+                  held_out: bool, touching: bool = False) -> tuple[np.ndarray, dict]:
+    """One camera frame (uint8 BGR) of `kind` and its truth record (frame 0, no source);
+    `touching`: the digits of each number touch."""
     fw, fh = size
+    gap = TOUCHING_GAP if touching else DIGIT_GAP
     backdrop = background(size, rng, held_out)
     numbers: list[Number] = []
     warp = np.eye(3)
@@ -187,7 +195,7 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
                 return compose_scene(size, "empty", pool, rng, held_out)
             style, numbers, sheet_image = sheet(
                 page, "paper", (1, 6), pool, rng, heights,
-                lambda s, r, k=sticky: restyle(s, r, k))
+                lambda s, r, k=sticky: restyle(s, r, k), gap=gap)
             if rng.random() < 0.3:  # a second, blank-ish sheet under it
                 _, _, other = sheet(page, "empty", (1, 1), pool, rng, heights)
                 other_warp = sheet_warp(page, size, rng)
@@ -198,12 +206,13 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
                 size, "paper", (1, 2), pool, rng, tuple(h * fh for h in CLOSEUP_HEIGHT),
                 lambda s, r: dataclasses.replace(restyle(s, r, False),
                                                  thicken=float(r.uniform(-0.045, -0.012))),
-                total=(1, 4))
+                total=(1, 4), gap=gap)
             warp = page_warp(size, style.desk_edge, rng)
         else:  # a page filling the frame, sometimes with an edge showing: as make_samples does
             style, numbers, sheet_image = sheet(size, "chalk" if kind == "chalk" else "paper",
                                                 (1, 6), pool, rng,
-                                                restyle=lambda s, r: restyle(s, r, False))
+                                                restyle=lambda s, r: restyle(s, r, False),
+                                                gap=gap)
             warp = page_warp(size, style.desk_edge, rng)
         frame = view(sheet_image, warp, size, backdrop)
     record = ground_truth(0, 0.0, None, numbers, warp, size, check=False)
@@ -258,21 +267,26 @@ def label_candidates(boxes: np.ndarray, truth: list[dict],
 
 
 def scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
-          size: Size | None = None, source: str | None = None) -> tuple[np.ndarray, dict]:
+          size: Size | None = None, source: str | None = None,
+          touching: float = TOUCHING) -> tuple[np.ndarray, dict]:
     """Scene `index` of `seed` and `split` (the same seed, the same scene) and its truth
-    record; `size` fixes the frame size (drawn otherwise)."""
+    record; `size` fixes the frame size (drawn otherwise); `touching`: the share of scenes
+    whose digits touch."""
     rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
+    # Drawn from a stream of its own, so that a scene with apart digits is the same at any share.
+    touch = np.random.default_rng([seed, SPLIT_STREAM[split], index, 1]).random() < touching
     size = size or SIZES[int(rng.random() < 0.4)]
     image, record = compose_scene(size, pick_kind(rng, kind), pool, rng,
-                                  held_out=split != "train")
+                                  held_out=split != "train", touching=touch)
     return image, {**record, "frame": index, "source": source}
 
 
 def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
+                   touching: float = TOUCHING,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Every candidate of one scene: the (N, 28, 28, 2) float32 model inputs, (N, 4) boxes,
     (N,) labels (SKIP included) and the scene's truth record."""
-    image, record = scene(index, seed, split, pool, kind)
+    image, record = scene(index, seed, split, pool, kind, touching=touching)
     batch, boxes, parents = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"], parents), record
 
@@ -288,18 +302,19 @@ def _start(pool: DigitPool) -> None:
     cv2.setNumThreads(1)  # one OpenCV thread per worker: the workers are the parallelism
 
 
-def _work(job: tuple[int, int, str, str | None]) -> tuple[np.ndarray, np.ndarray]:
-    index, seed, split, kind = job
-    x, _, y, _ = labelled_scene(index, seed, split, _pool, kind)
+def _work(job: tuple[int, int, str, str | None, float]) -> tuple[np.ndarray, np.ndarray]:
+    index, seed, split, kind, touching = job
+    x, _, y, _ = labelled_scene(index, seed, split, _pool, kind, touching)
     keep = y != SKIP
     return x[keep].astype(np.float16), y[keep].astype(np.int8)
 
 
 def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool,
-               kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+               kind: str | None = None, touching: float = TOUCHING,
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Crops of `frames` scenes (of `kind` only, if given), in frame order whatever the number
     of workers."""
-    jobs = [(i, seed, split, kind) for i in range(frames)]
+    jobs = [(i, seed, split, kind, touching) for i in range(frames)]
     # Spawned, not forked: a fork of a process whose OpenCV or onnxruntime threads hold a
     # lock can hang (a test process has them).
     with mp.get_context("spawn").Pool(workers, _start, (pool,)) as procs:
@@ -310,13 +325,14 @@ def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool
 
 
 def write_samples(out: Path, frames: int, seed: int, split: str, kind: str | None,
-                  pool: DigitPool, size: Size | None = None) -> None:
+                  pool: DigitPool, size: Size | None = None, touching: float = TOUCHING,
+                  ) -> None:
     """Scenes as scored frames: frames/scene_NNNN.jpg + frames.jsonl, in make_samples' shape."""
     (out / "frames").mkdir(parents=True, exist_ok=True)
     records = []
     for index in range(frames):
         name = f"scene_{index:04d}.jpg"
-        image, record = scene(index, seed, split, pool, kind, size, name)
+        image, record = scene(index, seed, split, pool, kind, size, name, touching)
         cv2.imwrite(str(out / "frames" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         records.append(record)
     write_jsonl(out / "frames.jsonl", records)
@@ -366,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=lambda t: tuple(int(v) for v in t.split("x")),
                    help="with --samples-out: every frame this size, WxH (default: 1280x720 or "
                    "640x480 at random)")
+    p.add_argument("--touching", type=float, default=TOUCHING, metavar="SHARE",
+                   help=f"share of scenes whose digits touch (default {TOUCHING}; scored sets "
+                   "made before it existed had 0)")
     p.add_argument("--workers", type=int, default=mp.cpu_count())
     p.add_argument("--out", type=Path, help="write the labelled crops here (.npz)")
     p.add_argument("--samples-out", type=Path, help="write scored frames here instead")
@@ -380,13 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples_out:
         if args.frames:
             write_samples(args.samples_out, args.frames, args.seed, args.split, args.kind, pool,
-                          args.size)
+                          args.size, args.touching)
         if args.video:
             write_video(args.samples_out, args.video, args.seed, pool)
         print(f"{args.frames} frames{' and a video' if args.video else ''} -> "
               f"{args.samples_out} in {time.perf_counter() - started:.0f} s")
         return 0
-    x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.kind)
+    x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.kind,
+                      args.touching)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.out, x=x, y=y)
     counts = np.bincount(y, minlength=11)
