@@ -132,11 +132,13 @@ def remove_lines(mask: np.ndarray) -> np.ndarray:
     length = max(25, width // 4)
     # The opening runs on a copy squeezed 4x along x: a line stays a line, and the long kernel
     # (the cost of an opening grows with it) gets 4x shorter.
-    squeezed = _squeeze_x4(mask)
-    lines = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, cv2.getStructuringElement(
-        cv2.MORPH_RECT, (max(3, length // 4), 1)))
-    if not lines.any():
+    # An opening is an erosion, then a dilation: where the erosion leaves nothing (most frames)
+    # the dilation is skipped.
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, length // 4), 1))
+    cores = cv2.erode(_squeeze_x4(mask), kernel)
+    if not cv2.countNonZero(cores):
         return mask
+    lines = cv2.dilate(cores, kernel)
     # Each squeezed column back to its 4; the (up to 3) columns the squeeze left out at the
     # right edge take their neighbour's.
     lines = cv2.resize(lines, (lines.shape[1] * 4, height), interpolation=cv2.INTER_NEAREST)
@@ -160,7 +162,8 @@ def _squeeze_x4(mask: np.ndarray) -> np.ndarray:
     width = mask.shape[1]
     runs = np.ascontiguousarray(mask[:, : width // 4 * 4]).view(np.uint32)
     count = ((runs & 0x01010101) * 0x01010101) >> 24  # the byte sum lands in the top byte
-    return np.where(count >= 2, np.uint8(255), np.uint8(0))
+    # bool -> 0/1 bytes -> 0/255: a third of the cost of np.where
+    return (count >= 2).view(np.uint8) * np.uint8(255)
 
 
 def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -353,6 +356,8 @@ def split_touching(candidates: Candidates, most: int = MAX_SPLITS,
     for k in wide[np.argsort(-aspect[wide], kind="stable")][:most].tolist():
         (x, y, w, h), mask = candidates.boxes[k].tolist(), candidates.masks[k]
         columns = np.count_nonzero(mask, axis=0)
+        if not columns.any():  # its ink all in another candidate's shapes: nothing to cut
+            continue
         profile = columns[w // 4 : w - w // 4]
         # The emptiest column; of equals, the one nearest the middle.
         middle = np.abs(np.arange(len(profile)) - len(profile) / 2)
