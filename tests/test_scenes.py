@@ -3,6 +3,7 @@ the same crops for the same seed."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
@@ -16,7 +17,7 @@ from backgrounds import PROCEDURAL
 from compose import DigitPool
 from mnist import load_mnist
 
-from livedigits.boxes import iou
+from livedigits.boxes import iou, overlaps
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,37 @@ def test_every_procedural_surface_fills_the_frame_with_texture(name):
     image = PROCEDURAL[name]((320, 200), np.random.default_rng(4))
     assert image.shape == (200, 320, 3) and np.isfinite(image).all()
     assert image.std() > 2, "a surface with something on it, not a flat colour"
+
+
+
+def number_gaps(record: dict) -> list[float]:
+    """Gaps between neighbouring digits of each number, in digit heights (boxes in the frame)."""
+    gaps, digits = [], iter(record["digits"])
+    for number in record["numbers"]:
+        boxes = [next(digits)["box"] for _ in number["text"]]
+        gaps += [(b[0] - a[0] - a[2]) / max(a[3], b[3]) for a, b in itertools.pairwise(boxes)]
+    return gaps
+
+
+def test_touching_scenes_hold_merged_pairs_whose_cut_parts_are_labelled_digits(pool):
+    """--touching 1: neighbouring digits of a number touch or overlap, so the segmenter finds
+    merged pairs, labelled "not a digit", and cuts them into parts labelled with their digits:
+    what the classifier must learn to read cramped writing. --touching 0 keeps the usual gaps
+    (at least 0.2 digit heights as drawn; the page's perspective may narrow that a little)."""
+    touching, apart, merged, parts = [], [], 0, 0
+    for index in range(8):
+        apart += number_gaps(scenes.scene(index, 4, "train", pool, "page", touching=0.0)[1])
+        image, record = scenes.scene(index, 4, "train", pool, "page", touching=1.0)
+        touching += number_gaps(record)
+        _, boxes, parents = scenes.prepare(image)
+        labels = scenes.label_candidates(boxes, record["digits"], parents)
+        true = np.array([d["box"] for d in record["digits"]], np.float32)
+        ox, oy = overlaps(boxes, true)
+        covered = np.clip(ox, 0, None) * np.clip(oy, 0, None) / (true[:, 2] * true[:, 3])
+        pairs = (parents < 0) & ((covered >= 0.5).sum(axis=1) >= 2)
+        assert (labels[pairs] == scenes.NOT_A_DIGIT).all()
+        merged += int(pairs.sum())
+        parts += int(((labels >= 0) & (labels < 10) & (parents >= 0)).sum())
+    assert touching and max(touching) < 0.1, touching
+    assert apart and min(apart) > 0.1, apart
+    assert merged >= 4 and parts >= 4, (merged, parts)
