@@ -27,6 +27,7 @@ from .segment import (
 from .track import Tracker
 from .types import Detections, Digit, Reading
 
+SPLIT_DEPTH = 2  # a part of a cut candidate may be cut again: up to 4 touching digits
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
 NOISY = 12  # grey levels of `grain` above which a halved frame is still blurred 5x5
 
@@ -81,9 +82,11 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
 
     The `max_candidates` of both polarities that stand out most from their surroundings are
     kept (`segment.ink_contrast`); after them come the two parts of
-    each candidate that may be two touching digits. Returns the candidates (boxes in working
-    pixels) and, per row, the row it is a part of (-1 for a whole candidate; parts come in
-    pairs, left then right).
+    each candidate that may be two touching digits, then the parts of those parts (up to
+    SPLIT_DEPTH levels: "3262" written as one blob is cut into two pairs, each pair in two).
+    Returns the candidates (boxes in working pixels) and, per row, the row it is a part of (-1
+    for a whole candidate; parts come in pairs, left then right, after the row they are cut
+    from).
     """
     dark, sums = polarities(ink_is_dark), integral(blurred)
     wholes = [find_candidates(mask, max_candidates, blurred, d, sums)
@@ -91,11 +94,18 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
     if sum(len(c.masks) for c in wholes) > max_candidates:  # the best ranked of both polarities
         least = np.sort(np.concatenate([c.rank for c in wholes]))[-max_candidates]
         wholes = [c.take(np.flatnonzero(c.rank >= least)[:max_candidates]) for c in wholes]
-    splits = [split_touching(whole) for whole in wholes]
-    firsts = np.cumsum([0] + [len(c.masks) for c in wholes])  # each polarity's first row
-    rows = [*wholes, *(parts for parts, _ in splits)]
-    parents = [np.full(firsts[-1], -1, np.intp)] + [
-        of + first for (_, of), first in zip(splits, firsts[:-1], strict=True)]
+    rows: list[Candidates] = []
+    parents = [np.full(len(c.masks), -1, np.intp) for c in wholes]
+    level = wholes
+    for depth in range(SPLIT_DEPTH + 1):
+        # Each block's first row in the whole batch: a part's parent index is shifted by it.
+        starts = sum(len(c.masks) for c in rows) + np.cumsum([0] + [len(c.masks) for c in level])
+        rows += level
+        if depth == SPLIT_DEPTH:
+            break
+        cuts = [split_touching(block) for block in level]
+        level = [parts for parts, _ in cuts]
+        parents += [of + start for (_, of), start in zip(cuts, starts[:-1], strict=True)]
     return (Candidates(np.concatenate([c.boxes for c in rows]),
                        tuple(m for c in rows for m in c.masks),
                        np.concatenate([c.rank for c in rows])), np.concatenate(parents))
@@ -122,21 +132,31 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
 
 
 def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Rows to keep: for each candidate cut in two, either the whole or its two parts.
+    """Rows to keep: for each candidate cut in two, either the whole or its two parts (each of
+    them, if cut again, by the same rule).
 
-    The parts win when both read as digits and the less confident of them beats the whole
-    (or the whole reads as no digit): two touching digits. Otherwise the whole stays.
+    The parts win when both read as digits (or as parts that won) and the least confident digit
+    among them beats the whole (or the whole reads as no digit): touching digits. Otherwise the
+    whole stays.
     """
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
+    # A row's score: the confidence of the weakest digit of its reading, 0 if it reads as none.
+    score = np.where(labels != NOT_A_DIGIT, confidence, 0.0)
     left = np.flatnonzero(parents >= 0)[::2]  # parts come in pairs: left, then right
-    right, whole = left + 1, parents[left]
-    whole_score = np.where(labels[whole] != NOT_A_DIGIT, confidence[whole], 0.0)
-    win = ((labels[left] != NOT_A_DIGIT) & (labels[right] != NOT_A_DIGIT)
-           & (np.minimum(confidence[left], confidence[right]) > whole_score))
-    keep = np.ones(len(parents), bool)
-    keep[whole[win]] = False
-    keep[left[~win]] = keep[right[~win]] = False
+    cut = np.zeros(len(parents), bool)
+    # Parts lie after the row they were cut from: the last pairs first, so the parts of a part
+    # are decided before it.
+    for lft, whole in zip(left[::-1].tolist(), parents[left[::-1]].tolist(), strict=True):
+        weakest = min(score[lft], score[lft + 1])
+        if weakest > score[whole]:  # so > 0: both parts read as digits
+            cut[whole], score[whole] = True, weakest
+    keep = parents < 0
+    first_part = dict(zip(parents[left].tolist(), left.tolist(), strict=True))
+    for row in np.flatnonzero(cut).tolist():  # a row before its parts: top down
+        if keep[row]:
+            keep[row] = False
+            keep[first_part[row]] = keep[first_part[row] + 1] = True
     return np.flatnonzero(keep)
 
 

@@ -183,6 +183,43 @@ def test_the_parts_replace_the_whole_only_when_both_read_better():
     assert choose_parts(parents, probs).tolist() == [1, 2, 3]
 
 
+def test_parts_of_parts_win_when_every_digit_of_them_reads_better():
+    """Four touching digits: the whole (row 0) is cut into two pairs (rows 1-2), each pair in
+    two (rows 3-6). Every piece reads as a confident digit: the four pieces stay. If one
+    piece reads as no digit, its pair is kept whole when that reads as a digit."""
+    parents = np.array([-1, 0, 0, 1, 1, 2, 2])
+    probs = np.full((7, 11), 0.001, np.float32)
+    probs[0, 10] = probs[1, 10] = probs[2, 10] = 0.99  # the whole and both pairs: no digit
+    for row, label in zip(range(3, 7), (3, 2, 6, 2), strict=True):
+        probs[row, label] = 0.97
+    assert choose_parts(parents, probs).tolist() == [3, 4, 5, 6]
+    probs[6, 2], probs[6, 10] = 0.001, 0.99  # the last piece: no digit ...
+    probs[2, 10], probs[2, 6] = 0.001, 0.9  # ... but its pair reads as a 6 (one of two digits)
+    assert choose_parts(parents, probs).tolist() == [2, 3, 4]
+    probs[2, 6], probs[2, 10] = 0.001, 0.99  # neither: the whole stays, a non-digit
+    assert choose_parts(parents, probs).tolist() == [0]
+
+
+def test_four_touching_digits_are_cut_into_pairs_and_the_pairs_again():
+    """Four bars joined by thin links, one shape almost 2.5 times as wide as tall: cut at its
+    middle link into two pairs, and each pair (still wider than tall) at its link, so each of
+    the four pieces holds one bar."""
+    blurred = np.full((360, 640), 210, np.uint8)
+    bars = (200, 232, 264, 296)  # 26 px wide, 50 tall, 6 apart
+    for x in bars:
+        blurred[150:200, x : x + 26] = 30
+        blurred[173:177, x + 26 : x + 32] = 30  # the link to the next
+    blurred[173:177, 322:] = 210  # the last bar has none
+    candidates, parents = segment_frame(cv2.GaussianBlur(blurred, (5, 5), 0), ink_is_dark=True)
+    assert np.count_nonzero(parents < 0) == 1
+    pairs = np.flatnonzero(parents == 0)
+    pieces = np.flatnonzero(np.isin(parents, pairs))
+    assert len(pairs) == 2 and len(pieces) == 4
+    x, _, w, _ = candidates.boxes[pieces].T
+    for bar in bars:  # each bar lies in exactly one piece
+        assert np.count_nonzero((x <= bar + 2) & (x + w >= bar + 24)) == 1, (bar, x, w)
+
+
 def test_parts_point_at_their_whole_in_both_polarities():
     """A touching pair of dark ink and one of light ink on one frame: every part lies in the
     box of the row it names, and parts come in pairs of one whole."""
