@@ -5,25 +5,29 @@
 #   ~5-7 min the first time (builds the emulated Pi), then ~40 s (on 2 busy x86 cores).
 #
 # 1. builds or reuses an emulated Pi 4 userland (aarch64, Cortex-A72, Debian bookworm like
-#    Raspberry Pi OS) with the shared Pi tools, its numpy, opencv-python-headless and onnxruntime
-#    pinned to the versions the host python has;
+#    Raspberry Pi OS) with the shared Pi tools, its numpy, opencv-python-headless, onnxruntime
+#    and tqdm pinned to the versions the host python has;
 # 2. installs this checkout there with `pip install --no-deps` and runs `livedigits` on a few
 #    sample frames, one thread: fp32 model, --int8, and --scale 0.5;
 # 3. runs the same commands natively with the host python, on the very files installed in the Pi;
 # 4. compares the JSON Lines: same digit labels and number texts, boxes within 1 px, confidences
-#    within 1e-3. Prints a table and PASS or FAIL; the exit status is 0 only on PASS.
+#    within 1e-3 (int8: 0.05, see CONF_OF). Prints a table and PASS or FAIL; the exit status is
+#    0 only on PASS.
 #
 # Environment:
 #   PYTHON=EXE        host python with numpy, opencv-python and onnxruntime (default python3)
 #   PI_TOOLS=DIR      the Pi emulation tools (default: ../shared/tools/pi from the repo root)
 #   PI_CACHE=DIR      emulated root + this check's files in DIR/check (default /tmp/pi)
-#   PI_PIP_PACKAGES   the Pi's packages (default: PYTHON's numpy, opencv and onnxruntime versions)
+#   PI_PIP_PACKAGES   the Pi's packages (default: PYTHON's numpy, opencv, onnxruntime and tqdm
+#                     versions: the runtime dependencies)
 #   FRAMES="00 04"    which samples/frames/frame_NN.jpg to read (default: 00 04 07 09 12)
 # Needs root (the emulation's chroot and mounts). Writes nothing in the repository.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
+# A path relative to here still works after the cd below (not resolved: a venv's python is a link).
+case $PYTHON in */*) PYTHON=$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON") ;; esac
 PI_TOOLS=${PI_TOOLS:-$REPO/../shared/tools/pi}
 PI_CACHE=${PI_CACHE:-/tmp/pi}
 FRAMES=${FRAMES:-00 04 07 09 12}
@@ -53,7 +57,7 @@ def v(*names):
 # a Pi without a desktop uses the headless OpenCV build
 print(f"numpy=={v('numpy')} "
       f"opencv-python-headless=={v('opencv-python', 'opencv-python-headless')} "
-      f"onnxruntime=={v('onnxruntime')}")
+      f"onnxruntime=={v('onnxruntime')} tqdm=={v('tqdm')}")
 EOF
 ) || die "cannot read the package versions of $PYTHON"
 fi
@@ -101,6 +105,11 @@ import sys
 from pathlib import Path
 
 BOX_PX, CONF = 1, 1e-3
+# onnxruntime's int8 kernels differ by architecture (on an AVX2 x86 without VNNI, as here, u8 x s8
+# products are summed in pairs into saturating int16; Arm's dot products do not saturate), so
+# int8 confidences differ by a few hundredths (0.031 seen); labels, numbers and boxes must still
+# match exactly.
+CONF_OF = {"int8": 0.05}
 print(f"{'run':9} {'frames':>6} {'digits x86/pi':>14} {'numbers x86/pi':>15} "
       f"{'max box diff':>12} {'max conf diff':>13}  result")
 notes, passed = [], True
@@ -122,7 +131,7 @@ for run in sys.argv[1:]:
             for d, e in zip(a[key], b[key], strict=False):
                 box = max(box, *(abs(u - v) for u, v in zip(d["box"], e["box"], strict=True)))
                 conf = max(conf, abs(d["confidence"] - e["confidence"]))
-    ok = same and box <= BOX_PX and conf <= CONF
+    ok = same and box <= BOX_PX and conf <= CONF_OF.get(run, CONF)
     passed &= ok
     digits, numbers = ("{}/{}".format(*count[key]) for key in ("digits", "numbers"))
     print(f"{run:9} {len(pi):6} {digits:>14} {numbers:>15} {box:12} {conf:13.4f}  "
@@ -130,7 +139,7 @@ for run in sys.argv[1:]:
 if notes:
     print(*notes, sep="\n")
 print(f"{'PASS' if passed else 'FAIL'}: same digits and numbers, boxes within {BOX_PX} px, "
-      f"confidences within {CONF}")
+      f"confidences within {CONF} (int8: {CONF_OF['int8']})")
 sys.exit(0 if passed else 1)
 EOF
 step "done"
