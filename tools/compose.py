@@ -45,9 +45,6 @@ class Style:
     ruled: bool
     desk_edge: int | None  # 0..3: the top, right, bottom or left frame edge shows the desk
     tint: tuple[float, float, float] | None = None  # BGR of the paper (None: white paper)
-    # Width of this writer's digits against MNIST's at the same height: below 1, the tall,
-    # narrow writing of long-stemmed 7s and 9s and thin 1s.
-    narrow: float = 1.0
 
     def stroke(self, height: float) -> int:
         """Pen width for marks, matching the digits' strokes."""
@@ -140,12 +137,10 @@ def trim(alpha: np.ndarray) -> tuple[np.ndarray, Box]:
 
 
 def digit_alpha(image: np.ndarray, height: float, style: Style) -> tuple[np.ndarray, Box]:
-    """Scale an MNIST digit so its ink is about `height` px tall (and `style.narrow` times as
-    wide as MNIST's), as stroke coverage + tight box."""
+    """Scale an MNIST digit so its ink is about `height` px tall, as stroke coverage + tight box."""
     rows = np.flatnonzero((image >= 128).any(axis=1))
     scale = height / (rows[-1] - rows[0] + 1)
-    big = cv2.resize(np.pad(image, 4), None, fx=scale * style.narrow, fy=scale,
-                     interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(np.pad(image, 4), None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     alpha = np.clip((big.astype(np.float32) / 255 - style.level) / RAMP + 0.5, 0, 1)
     radius = round(abs(style.thicken) * height)
     while radius:

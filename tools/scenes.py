@@ -88,20 +88,13 @@ COVER = 0.75  # a digit candidate covers at least this share of its true box
 # and the pair as none. Their gap, in digit heights: below 0 the strokes overlap.
 TOUCHING = 0.3
 TOUCHING_GAP = (-0.15, 0.02)
-# Share of writers whose digits are narrower than MNIST's, and how much (width factor): long
-# 7s and 9s and thin 1s, as many people write them.
-NARROW_SHARE = 0.3
-NARROW = (0.55, 0.9)
 
 
 # ------------------------------------------------------------------------------ composing
 
 
 def restyle(style: Style, rng: np.random.Generator, sticky: bool) -> Style:
-    """Pencil now and then, a writer of tall narrow digits now and then, and a sticky note's
-    colour when asked."""
-    if rng.random() < NARROW_SHARE:
-        style = dataclasses.replace(style, narrow=float(rng.uniform(*NARROW)))
+    """Pencil now and then, and a sticky note's colour when asked."""
     if not style.chalk and rng.random() < 0.15:  # pencil: grey, thin, a little faint
         grey = float(rng.uniform(85, 135))
         style = dataclasses.replace(style, ink=np.full(3, grey, np.float32),
