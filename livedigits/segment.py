@@ -338,7 +338,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
                                                    if not s), rank[~solid])
 
 
-WIDE = 1.1  # width over height from which a candidate may be two touching digits
+WIDE = 0.75  # width over height from which a candidate may be two touching digits
 NECK = 0.75  # ... if the ink of its thinnest column is under this share of its median column
 
 
