@@ -36,19 +36,31 @@ def pages():
 
 # The target for MNIST read end to end is 99.0% (issue 12). The shipped model reads 98.9% (fp32)
 # and 98.8% (int8) of this subset, and 98.7% of all 10,000 test digits on pages
-# (tools/mnist_pages.py); the last release's model read 99.15% and 99.2% here. Marked strictly,
-# so a model that meets the target again removes the mark.
-BELOW_TARGET = pytest.mark.xfail(strict=True, reason="shipped model: 98.8-98.9% of the subset")
+# (tools/mnist_pages.py); the last release's model read 99.15% and 99.2% here. The target is
+# marked strictly, so a model that meets it again removes the mark; the floor below it guards
+# against falling further (a tenth of the 2,000 digits under today's figure).
+@pytest.fixture(scope="module")
+def page_recall(pages):
+    """The share of the subset read right, per model (fp32: False, int8: True)."""
+    recall = {}
+    for int8 in (False, True):
+        reader = Reader(default_model(int8))
+        result = score([truth for _, truth in pages],
+                       [{**truth, **reader.read(image).as_dict()} for image, truth in pages])
+        assert result.truth == 2000
+        recall[int8] = result.recall
+    return recall
 
 
-@pytest.mark.parametrize(("int8", "floor"), [pytest.param(False, 0.99, marks=BELOW_TARGET),
-                                             pytest.param(True, 0.99, marks=BELOW_TARGET)])
-def test_committed_model_reads_mnist_pages(pages, int8, floor):
-    reader = Reader(default_model(int8))
-    result = score([truth for _, truth in pages],
-                   [{**truth, **reader.read(image).as_dict()} for image, truth in pages])
-    assert result.truth == 2000
-    assert result.recall >= floor, f"{result.recall:.4f} of 2,000 MNIST test digits read right"
+@pytest.mark.parametrize("int8", [False, True])
+def test_committed_model_reads_mnist_pages_as_well_as_when_shipped(page_recall, int8):
+    assert page_recall[int8] >= 0.985, f"{page_recall[int8]:.4f} of 2,000 MNIST digits read right"
+
+
+@pytest.mark.xfail(strict=True, reason="shipped model: 98.8-98.9% of the subset")
+@pytest.mark.parametrize("int8", [False, True])
+def test_committed_model_reads_mnist_pages_at_the_target(page_recall, int8):
+    assert page_recall[int8] >= 0.99, f"{page_recall[int8]:.4f} of 2,000 MNIST digits read right"
 
 
 def test_default_model_is_the_packaged_fp32_file():

@@ -199,21 +199,31 @@ def test_parts_of_parts_win_when_every_digit_of_them_reads_better():
 def test_four_touching_digits_are_cut_into_pairs_and_the_pairs_again():
     """Four bars joined by thin links, one shape almost 2.5 times as wide as tall: cut at its
     middle link into two pairs, and each pair (still wider than tall) at its link, so each of
-    the four pieces holds one bar."""
+    the four pieces holds one bar. Once in dark ink on paper, once in light ink on a board
+    beside it, both polarities read: every part points at the row it was cut from."""
     blurred = np.full((360, 640), 210, np.uint8)
-    bars = (200, 232, 264, 296)  # 26 px wide, 50 tall, 6 apart
-    for x in bars:
-        blurred[150:200, x : x + 26] = 30
-        blurred[173:177, x + 26 : x + 32] = 30  # the link to the next
-    blurred[173:177, 322:] = 210  # the last bar has none
-    candidates, parents = segment_frame(cv2.GaussianBlur(blurred, (5, 5), 0), ink_is_dark=True)
-    assert np.count_nonzero(parents < 0) == 1
-    pairs = np.flatnonzero(parents == 0)
-    pieces = np.flatnonzero(np.isin(parents, pairs))
-    assert len(pairs) == 2 and len(pieces) == 4
-    x, _, w, _ = candidates.boxes[pieces].T
-    for bar in bars:  # each bar lies in exactly one piece
-        assert np.count_nonzero((x <= bar + 2) & (x + w >= bar + 24)) == 1, (bar, x, w)
+    blurred[:, 320:] = 40  # the right half is a dark board
+    bars = {ink: tuple(x0 + k * 32 for k in range(4)) for x0, ink in ((20, 30), (340, 220))}
+    for ink, xs in bars.items():  # 26 px wide, 50 tall, 6 apart
+        for x in xs:
+            blurred[150:200, x : x + 26] = ink
+        for x in xs[:-1]:
+            blurred[173:177, x + 26 : x + 32] = ink  # the link to the next
+    candidates, parents = segment_frame(cv2.GaussianBlur(blurred, (5, 5), 0))
+    boxes = candidates.boxes
+    for xs in bars.values():
+        whole = np.flatnonzero((parents < 0) & (boxes[:, 0] <= xs[0] + 2)
+                               & (boxes[:, 0] + boxes[:, 2] >= xs[-1] + 24))
+        assert len(whole) == 1, boxes[parents < 0].tolist()
+        pairs = np.flatnonzero(parents == whole[0])
+        pieces = np.flatnonzero(np.isin(parents, pairs))
+        assert len(pairs) == 2 and len(pieces) == 4
+        for row in [*pairs, *pieces]:  # a part lies inside the row it names
+            (px, py, pw, ph), (x, y, w, h) = boxes[parents[row]], boxes[row]
+            assert px <= x and py <= y and x + w <= px + pw and y + h <= py + ph
+        x, _, w, _ = boxes[pieces].T
+        for bar in xs:  # each bar lies in exactly one piece
+            assert np.count_nonzero((x <= bar + 2) & (x + w >= bar + 24)) == 1, (bar, x, w)
 
 
 def test_parts_point_at_their_whole_in_both_polarities():

@@ -163,3 +163,17 @@ def test_touching_scenes_hold_merged_pairs_whose_cut_parts_are_labelled_digits(p
     assert touching and max(touching) < 0.1, touching
     assert apart and min(apart) > 0.1, apart
     assert merged >= 4 and parts >= 4, (merged, parts)
+
+
+def test_a_scene_drawn_apart_is_the_same_at_any_touching_share(pool):
+    """Whether a scene's digits touch is drawn from a stream of its own: raising the share turns
+    some scenes touching and leaves every other scene exactly as it was."""
+    same = 0
+    for index in range(6):
+        apart, record = scenes.scene(index, 3, "train", pool, "page", touching=0.0)
+        some, some_record = scenes.scene(index, 3, "train", pool, "page", touching=0.5)
+        if min(number_gaps(some_record), default=1.0) >= 0.1:  # drawn apart at 0.5 too
+            np.testing.assert_array_equal(apart, some)
+            assert record == some_record
+            same += 1
+    assert 0 < same < 6, "both kinds among six scenes at a share of one half"

@@ -41,6 +41,10 @@ def test_training_smoke_run_exports_a_model_with_the_contract(tmp_path):
     card = json.loads((out / "digits_cnn.json").read_text())
     assert card["onnx_parity"]["max_abs_diff"] <= 1e-4 and card["onnx_parity"]["argmax_equal"]
     assert card["seed"] == 1 and card["epochs"] == 1 and "--epochs 1" in card["command"]
+    # How the crops were made travels with them; neither command holds this machine's paths.
+    made_by = card["data"]["scenes_made_by"]
+    assert len(made_by) == 2 and all("tools/scenes.py" in c and "--frames 6" in c for c in made_by)
+    assert not any(arg.startswith("/") for c in [card["command"], *made_by] for arg in c.split())
     assert card["input"]["shape"] == ["N", 28, 28, 2] and "scene_digits" in card["validation"]
     for picture in ("digits_cnn_confusion.png", "digits_cnn_errors.png"):
         assert (out / picture).is_file()

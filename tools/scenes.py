@@ -64,7 +64,7 @@ from compose import (
 from compose import overlaps as overlaps_box
 from metrics import write_jsonl
 from mnist import load_mnist
-from splits import split_digits
+from splits import command_line, split_digits
 
 from livedigits.boxes import iou, overlaps
 from livedigits.reader import prepare
@@ -408,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.kind,
                       args.touching)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, x=x, y=y)
+    # The command goes with the crops, so the model card trained on them can say how they were made.
+    np.savez(args.out, x=x, y=y,
+             command=np.array(command_line("scenes.py", sys.argv[1:] if argv is None else argv)))
     counts = np.bincount(y, minlength=11)
     print(f"{len(y)} crops from {args.frames} scenes ({counts[:10].sum()} digits, "
           f"{counts[10]} not a digit) -> {args.out} in {time.perf_counter() - started:.0f} s")

@@ -1,7 +1,12 @@
 """Which MNIST train digits are for training and which for validation: one definition, so that
-the training scenes (tools/scenes.py) never show the digits train.py validates on."""
+the training scenes (tools/scenes.py) never show the digits train.py validates on. And how a
+data set or model records the command that made it."""
 
 from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,3 +31,10 @@ def split_digits(mnist: dict[str, np.ndarray], split: str) -> tuple[np.ndarray, 
     val_idx, train_idx = split_train(len(mnist["x_train"]))
     chosen = train_idx if split == "train" else val_idx
     return mnist["x_train"][chosen], mnist["y_train"][chosen]
+
+
+def command_line(script: str, argv: Sequence[str]) -> str:
+    """`python tools/<script> ARGS` as run, absolute paths made relative to the working
+    directory (the repository, as the README runs the tools): no machine's paths in a card."""
+    shown = [os.path.relpath(arg) if os.path.isabs(arg) else arg for arg in argv]
+    return f"python tools/{script} {shlex.join(shown)}"

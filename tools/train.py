@@ -23,7 +23,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import shlex
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment import NOT_A_DIGIT, augment_digit, make_negative, on_paper
 from mnist import load_mnist, mnist_mask
-from splits import split_train
+from splits import command_line, split_train
 
 from livedigits.normalize import CHANNELS, SIZE, normalize_batch
 
@@ -99,6 +98,12 @@ def plain_inputs(images: np.ndarray, seed: int) -> np.ndarray:
 def negatives(count: int, seed: int, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.stack([model_input(make_negative(rng, images, labels), rng) for _ in range(count)])
+
+
+def made_by(path: Path) -> str:
+    """The command that wrote a crops file (tools/scenes.py stores it there), or its name."""
+    data = np.load(path)
+    return str(data["command"]) if "command" in data.files else f"{path.name}: not recorded"
 
 
 def load_scenes(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
@@ -461,12 +466,11 @@ def main(argv=None) -> int:
             "scenes": [f"{path.name} ({len(np.load(path)['y'])} crops)" for path in args.scenes]
             + [f"{path.name} ({len(np.load(path)['y'])} crops, validation)"
                for path in args.val_scenes],
-            "scenes_made_by": "python tools/scenes.py --frames 2000 --out runs/scenes_train.npz; "
-                              "python tools/scenes.py --split val --frames 400 "
-                              "--out runs/scenes_val.npz",
+            "scenes_made_by": [made_by(path) for path in [*args.scenes, *args.val_scenes]],
             "validation": f"{n_val} held-out MNIST train images (+{n_val_neg} negatives), "
                           f"not augmented, and {len(val_scenes[1])} scene crops of the val "
-                          "split (MNIST test digits on backgrounds held out of training)",
+                          "split (the held-out MNIST train digits on backgrounds held out of "
+                          "training)",
             "test": "MNIST test, 10000 images, each via tools/mnist.py mnist_mask (2x "
                     "upscale, threshold 128) drawn on paper (augment.on_paper, seeded) and "
                     "normalize_batch; 2000 generated negatives (other seed)",
@@ -491,8 +495,7 @@ def main(argv=None) -> int:
         "date": datetime.date.today().isoformat(),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
                      "tf2onnx": tf2onnx.__version__, "onnxruntime": onnxruntime.__version__},
-        "command": "python tools/train.py " + shlex.join(argv if argv is not None
-                                                         else sys.argv[1:]),
+        "command": command_line("train.py", sys.argv[1:] if argv is None else argv),
     }
     (args.out / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {fp32}, {int8} and {args.name}.json in {card['training_minutes']} min")
