@@ -166,11 +166,17 @@ def test_touching_scenes_hold_merged_pairs_whose_cut_parts_are_labelled_digits(p
 
 
 def test_a_scene_drawn_apart_is_the_same_at_any_touching_share(pool):
-    """Whether a scene's digits touch is drawn from a stream of its own: raising the share turns
-    some scenes touching and leaves every other scene exactly as it was."""
+    """Whether a scene's digits touch is drawn from a stream of its own, not the scene's: a
+    scene drawn apart is the scene the generator drew before touching scenes existed (its
+    stream composed as `scene` does), and raising the share turns some scenes touching and
+    leaves every other exactly as it was."""
     same = 0
     for index in range(6):
         apart, record = scenes.scene(index, 3, "train", pool, "page", touching=0.0)
+        rng = np.random.default_rng([3, scenes.SPLIT_STREAM["train"], index])
+        size = scenes.SIZES[int(rng.random() < 0.4)]
+        before, _ = scenes.compose_scene(size, scenes.pick_kind(rng, "page"), pool, rng, False)
+        np.testing.assert_array_equal(apart, before)
         some, some_record = scenes.scene(index, 3, "train", pool, "page", touching=0.5)
         if min(number_gaps(some_record), default=1.0) >= 0.1:  # drawn apart at 0.5 too
             np.testing.assert_array_equal(apart, some)
