@@ -26,6 +26,7 @@ from .segment import (
 )
 from .track import Tracker
 from .types import Detections, Digit, Reading
+from .words import in_words
 
 SPLIT_DEPTH = 2  # a part of a cut candidate may be cut again: up to 4 touching digits
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
@@ -162,10 +163,13 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
     """The rows that stay: each cut candidate's whole or parts (`choose_parts`), then of two
-    digits on one spot the more confident (`suppress`)."""
+    digits on one spot the more confident (`suppress`), and no letter of a printed word
+    (`words.in_words`)."""
     chosen = choose_parts(parents, probs)
     boxes, probs = boxes[chosen], probs[chosen]
     keep = suppress(boxes, probs)
+    boxes, probs = boxes[keep], probs[keep]
+    keep = ~in_words(boxes, probs)
     return Detections(boxes[keep], probs[keep])
 
 
@@ -246,7 +250,8 @@ class Reader:
 
         `frame`: as for `read`. `ink_is_dark`: read only dark ink (True) or only light ink
         (False); both by default. Of two candidates read as digits on the same spot, only the
-        more confident is kept.
+        more confident is kept, and doubtful digits among the letters of a printed word are
+        left out.
         """
         frame = as_image(frame)
         upright = self._detect_upright(frame, self.ink_is_dark if ink_is_dark is None
