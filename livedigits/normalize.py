@@ -78,8 +78,10 @@ def _binary(mask: np.ndarray) -> np.ndarray | None:
     return np.where(mask != 0, np.uint8(255), np.uint8(0))
 
 
-def _fit(ink: np.ndarray, out: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray | None:
-    """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255).
+def _fit(ink: np.ndarray, out: np.ndarray, origin: tuple[int, int] = (0, 0),
+         min_width: float = 0.0) -> np.ndarray | None:
+    """Normalize a 2-D uint8 0/255 mask into `out`, a zeroed (28, 28) uint8 array (0..255),
+    stretched along x to at least `min_width` times its fitted height.
 
     Returns the 2x3 affine map to the field's pixels from those of the image in which `ink`'s
     top left corner lies at `origin`, or None for no ink.
@@ -98,6 +100,7 @@ def _fit(ink: np.ndarray, out: np.ndarray, origin: tuple[int, int] = (0, 0)) -> 
 
     scale = BOX / max(w, h)
     fit_w, fit_h = max(1, round(w * scale)), max(1, round(h * scale))
+    fit_w = max(fit_w, round(min_width * fit_h))
     # INTER_AREA averages when shrinking, giving the soft grey edges MNIST strokes have.
     patch = cv2.resize(crop, (fit_w, fit_h), interpolation=cv2.INTER_AREA)
 
@@ -165,7 +168,8 @@ def _shrunk(source: np.ndarray, warp: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None,
-                    gray: np.ndarray | None = None, binary: bool = False) -> np.ndarray:
+                    gray: np.ndarray | None = None, binary: bool = False,
+                    min_width: float = 0.0) -> np.ndarray:
     """Normalize candidates into one (N, 28, 28, 2) float32 batch for the classifier.
 
     masks: each candidate's 2-D mask (nonzero = ink); boxes: (N, 4) x, y, w, h of each mask in
@@ -173,6 +177,8 @@ def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None
     Without `gray`, channel 1 shows each mask as if scanned from blank paper.
     binary: every mask is a non-empty 2-D uint8 array of 0 and 255 (as `find_candidates` makes
     them), so the check and conversion per mask are skipped; the result is the same.
+    min_width: the fitted ink is stretched along x to at least this share of its height (0: the
+    aspect ratio is kept, as MNIST's; the reader's second look at narrow candidates widens them).
     """
     n = len(masks)
     if gray is not None and (boxes is None or len(boxes) != n):
@@ -187,7 +193,7 @@ def normalize_batch(masks: Sequence[np.ndarray], boxes: np.ndarray | None = None
         if ink is None:
             continue
         origin = (0, 0) if gray is None else (int(boxes[i, 0]), int(boxes[i, 1]))
-        warp = _fit(ink, fitted[i], origin)
+        warp = _fit(ink, fitted[i], origin, min_width)
         if warp is None:
             continue
         source, warp = _shrunk(ink if gray is None else gray, warp)

@@ -29,6 +29,15 @@ from .types import Detections, Digit, Reading
 from .words import in_words
 
 SPLIT_DEPTH = 2  # a part of a cut candidate may be cut again: up to 4 touching digits
+# A second look at narrow candidates: long-stemmed 7s and 9s and thin 1s written narrower than
+# any MNIST digit read as no digit when fitted keeping their aspect; widened they read right.
+NARROW = 0.45  # width over height of a whole candidate below which it gets a second look...
+WIDENED = 0.5  # ...with its ink stretched along x to this share of its height
+MIN_LOOK_HEIGHT = 8  # working pixels: specks are not worth a second look
+MAX_LOOKS = 20  # per frame, the candidates that stand out most: a textured frame stays bounded
+LOOK_SURE = 0.9  # the widened look's digit replaces a "no digit" only this sure
+WHOLE = -1  # `parents` of a whole candidate; a second look at row r has LOOK - r
+LOOK = -2
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
 NOISY = 12  # grey levels of `grain` above which a halved frame is still blurred 5x5
 
@@ -120,16 +129,51 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     logo) on a dark surface, unless `ink_is_dark` names one (faster, when it is known): a frame
     can hold both, and the classifier, which sees the grey picture, tells ink from the gaps
     between ink (see `segment_frame`). Returns the (N, 28, 28, 2) float32 batch, the (N, 4)
-    int32 boxes in frame pixels and, per row, the row it is a part of (-1 for a whole). The
-    reader and the training-data engine (tools/scenes.py) both call this.
+    int32 boxes in frame pixels and, per row, the row it is a part of (-1 for a whole; LOOK - r
+    for a second look at row r, see `model_input`). The reader and the training-data engine
+    (tools/scenes.py) both call this.
     """
     if frame.size == 0:
         return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
                 np.zeros(0, np.intp))
     blurred, factor = working_gray(frame, scale)
     candidates, parents = segment_frame(blurred, ink_is_dark, max_candidates)
+    batch, boxes, parents = model_input(candidates, parents, blurred)
+    return batch, np.round(boxes / factor).astype(np.int32), parents
+
+
+def model_input(candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The classifier's batch for the candidates of `segment_frame`: each normalized, then a
+    second, widened look at up to MAX_LOOKS narrow whole ones (see NARROW). Returns the batch,
+    the boxes (working pixels) and the parents, a second look's being LOOK - its row."""
     batch = normalize_batch(candidates.masks, candidates.boxes, blurred, binary=True)
-    return batch, np.round(candidates.boxes / factor).astype(np.int32), parents
+    boxes = candidates.boxes
+    narrow = np.flatnonzero((parents == WHOLE) & (boxes[:, 2] < NARROW * boxes[:, 3])
+                            & (boxes[:, 3] >= MIN_LOOK_HEIGHT))
+    if not len(narrow):
+        return batch, boxes, parents
+    narrow = narrow[np.argsort(-candidates.rank[narrow], kind="stable")[:MAX_LOOKS]]
+    widened = normalize_batch([candidates.masks[i] for i in narrow.tolist()], boxes[narrow],
+                              blurred, binary=True, min_width=WIDENED)
+    return (np.concatenate([batch, widened]), np.concatenate([boxes, boxes[narrow]]),
+            np.concatenate([parents, LOOK - narrow]))
+
+
+def take_second_looks(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """`probs` where each narrow whole that reads as no digit takes its widened look's
+    probabilities, if that reads as a digit at LOOK_SURE or more."""
+    looks = np.flatnonzero(parents <= LOOK)
+    if not len(looks):
+        return probs
+    wholes = LOOK - parents[looks]
+    labels = probs.argmax(axis=1)
+    take = ((labels[wholes] == NOT_A_DIGIT) & (labels[looks] != NOT_A_DIGIT)
+            & (probs[looks].max(axis=1) >= LOOK_SURE))
+    if take.any():
+        probs = probs.copy()
+        probs[wholes[take]] = probs[looks[take]]
+    return probs
 
 
 def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -152,7 +196,7 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
         weakest = min(score[lft], score[lft + 1])
         if weakest > score[whole]:  # so > 0: both parts read as digits
             cut[whole], score[whole] = True, weakest
-    keep = parents < 0
+    keep = parents == WHOLE
     first_part = dict(zip(parents[left].tolist(), left.tolist(), strict=True))
     for row in np.flatnonzero(cut).tolist():  # a row before its parts: top down
         if keep[row]:
@@ -162,9 +206,11 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
-    """The rows that stay: each cut candidate's whole or parts (`choose_parts`), then of two
+    """The rows that stay: narrow wholes read as their second look where that is a digit
+    (`take_second_looks`), each cut candidate's whole or parts (`choose_parts`), then of two
     digits on one spot the more confident (`suppress`), and no letter of a printed word
     (`words.in_words`)."""
+    probs = take_second_looks(parents, probs)
     chosen = choose_parts(parents, probs)
     boxes, probs = boxes[chosen], probs[chosen]
     keep = suppress(boxes, probs)

@@ -13,8 +13,17 @@ from conftest import DATA, SAMPLES, digit_mask
 from metrics import read_jsonl, score
 from mnist import load_mnist
 
+import livedigits.reader as reader_module
 from livedigits import Digit, ModelError, Reader, Reading
-from livedigits.reader import choose_parts, prepare, segment_frame, suppress, working_gray
+from livedigits.reader import (
+    choose_parts,
+    model_input,
+    prepare,
+    segment_frame,
+    suppress,
+    take_second_looks,
+    working_gray,
+)
 from livedigits.segment import find_candidates
 from livedigits.sinks import record
 from livedigits.sources import open_source
@@ -250,6 +259,51 @@ def test_suppress_keeps_the_most_confident_of_overlapping_digits_only():
     probs[0, 3], probs[1, 5], probs[2, 8] = 0.9, 0.8, 0.7  # A clashes with B, B with C
     probs[3, 10] = 0.99  # not a digit: never suppresses, never suppressed
     assert suppress(boxes, probs).tolist() == [0, 2, 3]
+
+
+def test_a_long_stemmed_seven_narrower_than_mnist_sevens_is_read_by_its_second_look(
+        reader, monkeypatch):
+    frame = np.full((360, 640, 3), 235, np.uint8)
+    cv2.polylines(frame, [np.array([(300, 80), (330, 80), (318, 300)], np.int32)], False,
+                  (40, 40, 40), 5, cv2.LINE_AA)
+    assert [d.label for d in reader.read(frame).digits] == [7]
+    monkeypatch.setattr(reader_module, "MAX_LOOKS", 0)
+    assert reader.read(frame).digits == (), "fitted keeping its aspect it reads as no digit"
+
+
+def test_second_looks_are_taken_only_for_no_digit_and_only_when_sure():
+    parents = np.array([-1, -1, -1, reader_module.LOOK - 0, reader_module.LOOK - 1,
+                        reader_module.LOOK - 2])
+    probs = np.full((6, 11), 0.001, np.float32)
+    probs[0, 10] = probs[1, 10] = 0.99  # wholes 0 and 1 read as no digit, whole 2 as a 1
+    probs[2, 1] = 0.9
+    probs[3, 7] = 0.95  # the looks: 7 (sure), 9 (not sure enough), 7 (sure)
+    probs[4, 9] = 0.8
+    probs[5, 7] = 0.99
+    taken = take_second_looks(parents, probs)
+    assert taken.argmax(axis=1).tolist() == [7, 10, 1, 7, 9, 7]
+    assert choose_parts(parents, taken).tolist() == [0, 1, 2], "looks are never rows of their own"
+
+
+def test_second_looks_go_to_narrow_wholes_only_and_are_bounded(reader):
+    frame = np.full((360, 640), 235, np.uint8)
+    for k in range(30):  # 30 narrow bars, 3 wide blobs
+        cv2.line(frame, (20 + 20 * k, 60), (20 + 20 * k, 140), 40, 3)
+    for k in range(3):
+        cv2.circle(frame, (100 + 150 * k, 260), 40, 40, 4)
+    blurred, _ = working_gray(frame)
+    candidates, parents = segment_frame(blurred, ink_is_dark=True)
+    batch, boxes, with_looks = model_input(candidates, parents, blurred)
+    looks = np.flatnonzero(with_looks <= reader_module.LOOK)
+    looked_at = reader_module.LOOK - with_looks[looks]
+    assert len(looks) == reader_module.MAX_LOOKS == 20
+    assert (boxes[looked_at, 2] < reader_module.NARROW * boxes[looked_at, 3]).all()
+    assert (boxes[looks] == boxes[looked_at]).all() and len(batch) == len(boxes)
+    def ink_columns(rows: np.ndarray) -> np.ndarray:
+        return (batch[rows, :, :, 0] > 0.2).any(axis=1).sum(axis=1)
+
+    assert (ink_columns(looked_at) <= 4).all()  # a bar fitted 20 px tall keeping its aspect
+    assert (ink_columns(looks) >= 9).all()  # stretched to about half its height
 
 
 def test_empty_and_blank_frames_read_nothing(reader):

@@ -38,8 +38,7 @@ from metrics import read_jsonl, sequence_accuracy
 from livedigits import Reader, Reading, render
 from livedigits.classify import Classifier, default_model
 from livedigits.group import group
-from livedigits.normalize import normalize_batch
-from livedigits.reader import decide, prepare, segment_frame, settle, working_gray
+from livedigits.reader import decide, model_input, prepare, segment_frame, settle, working_gray
 from livedigits.segment import MAX_CANDIDATES
 from livedigits.sources import LiveSource, Replay
 from livedigits.track import Tracker
@@ -220,13 +219,12 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
         blurred, scale = working_gray(frame, reader.scale)
         t1 = time.perf_counter()
         candidates, parents = segment_frame(blurred, reader.ink_is_dark, reader.max_candidates)
-        crops = candidates.masks
         t2 = time.perf_counter()
-        batch = normalize_batch(crops, candidates.boxes, blurred, binary=True)
+        batch, boxes, parents = model_input(candidates, parents, blurred)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
-        boxes = np.round(candidates.boxes / scale).astype(np.int32)
+        boxes = np.round(boxes / scale).astype(np.int32)
         reading = Reading(*group(decide(settle(boxes, probs, parents), reader.min_confidence)))
         t5 = time.perf_counter()
         render(frame, reading)
@@ -240,7 +238,7 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
               file=sys.stderr)
     return StageTimes({s: median_ms(t) for s, t in times.items()},
                       timed(lambda: reader.read(frame), repeat, warmup), stream_ms(
-                          reader, frame, repeat), len(crops),
+                          reader, frame, repeat), len(batch),
                       len(direct.digits), "".join(str(d.label) for d in direct.digits))
 
 
@@ -448,8 +446,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out += ["## Time per stage, ms (median)", "",
             f"binarize+candidates: time (rows classified: wholes, at most {MAX_CANDIDATES} for "
-            "both polarities, and the parts of cut ones). numbers: choose parts, suppress, "
-            "decide, group. "
+            "both polarities, the parts of cut ones and second looks at narrow ones). normalize: "
+            "the model input of every row. numbers: second looks, choose parts, suppress, "
+            "words, decide, group. "
             "threads 1: one thread for OpenCV and onnxruntime; auto: both pick their own "
             f"(OpenCV {opencv_threads}). stream read(): read() with a Tracker, as the command "
             "reads a camera or video. Both ink polarities are read.", "",

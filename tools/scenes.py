@@ -240,7 +240,8 @@ def label_candidates(boxes: np.ndarray, truth: list[dict],
                      parents: np.ndarray | None = None) -> np.ndarray:
     """Per candidate box (N, 4): its digit, NOT_A_DIGIT, or SKIP (see the module doc).
 
-    parents: per row, the row it is a part of (-1 for a whole), as `prepare` gives them.
+    parents: per row, the row it is a part of (-1 for a whole, below -1 for a widened second
+    look at a narrow whole, labelled as a whole is), as `prepare` gives them.
     """
     labels = np.full(len(boxes), NOT_A_DIGIT, np.int64)
     if not len(boxes) or not truth:
