@@ -33,7 +33,6 @@ SPLIT_DEPTH = 2  # a part of a cut candidate may be cut again: up to 4 touching 
 # any MNIST digit read as no digit when fitted keeping their aspect; widened they read right.
 NARROW = 0.45  # width over height of a whole candidate below which it gets a second look...
 WIDENED = 0.5  # ...with its ink stretched along x to this share of its height
-MIN_LOOK_HEIGHT = 8  # working pixels: specks are not worth a second look
 MAX_LOOKS = 20  # per frame, the candidates that stand out most: a textured frame stays bounded
 LOOK_SURE = 0.9  # the widened look's digit replaces a "no digit" only this sure
 WHOLE = -1  # `parents` of a whole candidate; a second look at row r has LOOK - r
@@ -105,7 +104,7 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
         least = np.sort(np.concatenate([c.rank for c in wholes]))[-max_candidates]
         wholes = [c.take(np.flatnonzero(c.rank >= least)[:max_candidates]) for c in wholes]
     rows: list[Candidates] = []
-    parents = [np.full(len(c.masks), -1, np.intp) for c in wholes]
+    parents = [np.full(len(c.masks), WHOLE, np.intp) for c in wholes]
     level = wholes
     for depth in range(SPLIT_DEPTH + 1):
         # Each block's first row in the whole batch: a part's parent index is shifted by it.
@@ -149,8 +148,7 @@ def model_input(candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
     the boxes (working pixels) and the parents, a second look's being LOOK - its row."""
     batch = normalize_batch(candidates.masks, candidates.boxes, blurred, binary=True)
     boxes = candidates.boxes
-    narrow = np.flatnonzero((parents == WHOLE) & (boxes[:, 2] < NARROW * boxes[:, 3])
-                            & (boxes[:, 3] >= MIN_LOOK_HEIGHT))
+    narrow = np.flatnonzero((parents == WHOLE) & (boxes[:, 2] < NARROW * boxes[:, 3]))
     if not len(narrow):
         return batch, boxes, parents
     narrow = narrow[np.argsort(-candidates.rank[narrow], kind="stable")[:MAX_LOOKS]]
@@ -208,15 +206,19 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
 def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
     """The rows that stay: narrow wholes read as their second look where that is a digit
     (`take_second_looks`), each cut candidate's whole or parts (`choose_parts`), then of two
-    digits on one spot the more confident (`suppress`), and no letter of a printed word
-    (`words.in_words`)."""
+    digits on one spot the more confident (`suppress`). A digit among the letters of a printed
+    word (`words.in_words`) stays a row, read as no digit: a tracker counts that against it,
+    where a missing row would only be a missed frame."""
     probs = take_second_looks(parents, probs)
     chosen = choose_parts(parents, probs)
     boxes, probs = boxes[chosen], probs[chosen]
     keep = suppress(boxes, probs)
     boxes, probs = boxes[keep], probs[keep]
-    keep = ~in_words(boxes, probs)
-    return Detections(boxes[keep], probs[keep])
+    letters = in_words(boxes, probs)
+    if letters.any():
+        probs = probs.copy()
+        probs[letters] = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
+    return Detections(boxes, probs)
 
 
 def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
@@ -296,8 +298,9 @@ class Reader:
 
         `frame`: as for `read`. `ink_is_dark`: read only dark ink (True) or only light ink
         (False); both by default. Of two candidates read as digits on the same spot, only the
-        more confident is kept, and doubtful digits among the letters of a printed word are
-        left out.
+        more confident is kept; doubtful digits among the letters of a printed word read as no
+        digit, and a narrow candidate that reads as no digit as its widened second look where
+        that reads as a digit (see `settle`).
         """
         frame = as_image(frame)
         upright = self._detect_upright(frame, self.ink_is_dark if ink_is_dark is None

@@ -14,8 +14,9 @@ Box = tuple[int, int, int, int]
 @dataclass(frozen=True, eq=False)
 class Detections:
     """The candidates of one frame with their probabilities, before any is kept or dropped for
-    its label or confidence (a cut candidate's whole or parts, the less confident of two
-    digits on one spot and doubtful digits in printed words are already left out).
+    its label or confidence (a cut candidate's whole or parts and the less confident of two
+    digits on one spot are already left out; doubtful digits in printed words read as no digit,
+    and a narrow candidate may read as its widened second look: see `reader.settle`).
 
     boxes: (N, 4) int32, x, y, w, h in the source frame's pixels; probs: (N, 11) float32 softmax,
     class 10 = not a digit.

@@ -120,6 +120,17 @@ def test_grey_channel_lines_up_with_the_mask():
     assert grey[ink > 0.8].mean() > 0.8 and abs(grey[ink == 0].mean()) < 0.1
 
 
+def test_a_widened_look_stretches_the_ink_and_its_grey_picture_alike():
+    mask = np.zeros((90, 14), np.uint8)  # a long-stemmed 7, 0.15 as wide as tall
+    cv2.polylines(mask, [np.array([(2, 3), (11, 3), (6, 86)], np.int32)], False, 255, 3)
+    gray, box = written(mask, paper=200, ink=60)
+    plain, wide = (normalize_batch([mask], box, gray, min_width=w)[0] for w in (0.0, 0.5))
+    columns = [int((b[..., 0] > 0.2).any(axis=0).sum()) for b in (plain, wide)]
+    assert columns[0] <= 5 and columns[1] >= 9  # 20 px tall: stretched to about 10 wide
+    ink, grey = wide[..., 0], wide[..., 1]
+    assert np.corrcoef(ink.ravel(), grey.ravel())[0, 1] > 0.9
+
+
 def test_grey_channel_is_the_same_for_chalk_and_pen_in_any_light():
     mask = sheared_seven()
     pen = normalize_batch([mask], *written(mask, paper=210, ink=50)[::-1])

@@ -285,25 +285,47 @@ def test_second_looks_are_taken_only_for_no_digit_and_only_when_sure():
     assert choose_parts(parents, taken).tolist() == [0, 1, 2], "looks are never rows of their own"
 
 
-def test_second_looks_go_to_narrow_wholes_only_and_are_bounded(reader):
-    frame = np.full((360, 640), 235, np.uint8)
-    for k in range(30):  # 30 narrow bars, 3 wide blobs
-        cv2.line(frame, (20 + 20 * k, 60), (20 + 20 * k, 140), 40, 3)
-    for k in range(3):
-        cv2.circle(frame, (100 + 150 * k, 260), 40, 40, 4)
+def looked_at(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes (working pixels) of a frame's whole candidates, and which got a second look,
+    checking that each look has its whole's box and its ink widened to about half its height."""
     blurred, _ = working_gray(frame)
     candidates, parents = segment_frame(blurred, ink_is_dark=True)
     batch, boxes, with_looks = model_input(candidates, parents, blurred)
+    assert len(batch) == len(boxes) == len(with_looks)
     looks = np.flatnonzero(with_looks <= reader_module.LOOK)
-    looked_at = reader_module.LOOK - with_looks[looks]
-    assert len(looks) == reader_module.MAX_LOOKS == 20
-    assert (boxes[looked_at, 2] < reader_module.NARROW * boxes[looked_at, 3]).all()
-    assert (boxes[looks] == boxes[looked_at]).all() and len(batch) == len(boxes)
-    def ink_columns(rows: np.ndarray) -> np.ndarray:
-        return (batch[rows, :, :, 0] > 0.2).any(axis=1).sum(axis=1)
+    assert (boxes[looks] == boxes[reader_module.LOOK - with_looks[looks]]).all()
+    assert ((batch[looks, :, :, 0] > 0.2).any(axis=1).sum(axis=1) >= 9).all()
+    wholes = np.flatnonzero(with_looks == -1)
+    return boxes[wholes], np.isin(wholes, reader_module.LOOK - with_looks[looks])
 
-    assert (ink_columns(looked_at) <= 4).all()  # a bar fitted 20 px tall keeping its aspect
-    assert (ink_columns(looks) >= 9).all()  # stretched to about half its height
+
+def test_second_looks_go_to_whole_candidates_narrower_than_045_of_their_height():
+    frame = np.full((360, 640), 235, np.uint8)
+    for k, width in enumerate((36, 44, 56)):  # outlines: 0.40, 0.47, 0.58 as wide as tall
+        cv2.rectangle(frame, (100 + 150 * k, 100), (100 + 150 * k + width - 1, 199), 40, 3)
+    boxes, looked = looked_at(frame)
+    ratio = boxes[:, 2] / boxes[:, 3]
+    assert np.allclose(np.sort(ratio), [0.40, 0.47, 0.58], atol=0.01)
+    assert looked.tolist() == (ratio < 0.45).tolist()
+
+
+def test_second_looks_go_to_the_most_contrasted_narrow_candidates_only():
+    frame = np.full((360, 640), 235, np.uint8)
+    inks = np.linspace(40, 200, 30).astype(int)  # 30 narrow bars, ever fainter
+    for k, ink in enumerate(inks.tolist()):
+        cv2.line(frame, (20 + 20 * k, 60), (20 + 20 * k, 140), ink, 3)
+    boxes, looked = looked_at(frame)
+    assert looked.sum() == reader_module.MAX_LOOKS == 20
+    order = np.argsort(boxes[:, 0])  # left to right: the darkest first
+    assert looked[order].tolist() == [True] * 20 + [False] * (len(boxes) - 20)
+
+
+def test_taking_second_looks_leaves_the_callers_probabilities_alone():
+    parents = np.array([-1, reader_module.LOOK - 0])
+    probs = np.full((2, 11), 0.001, np.float32)
+    probs[0, 10], probs[1, 7] = 0.99, 0.99
+    taken = take_second_looks(parents, probs)
+    assert taken[0].argmax() == 7 and probs[0].argmax() == 10
 
 
 def test_empty_and_blank_frames_read_nothing(reader):

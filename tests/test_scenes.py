@@ -156,7 +156,7 @@ def test_touching_scenes_hold_merged_pairs_whose_cut_parts_are_labelled_digits(p
         true = np.array([d["box"] for d in record["digits"]], np.float32)
         ox, oy = overlaps(boxes, true)
         covered = np.clip(ox, 0, None) * np.clip(oy, 0, None) / (true[:, 2] * true[:, 3])
-        pairs = (parents < 0) & ((covered >= 0.5).sum(axis=1) >= 2)
+        pairs = (parents == -1) & ((covered >= 0.5).sum(axis=1) >= 2)
         assert (labels[pairs] == scenes.NOT_A_DIGIT).all()
         merged += int(pairs.sum())
         parts += int(((labels >= 0) & (labels < 10) & (parents >= 0)).sum())
