@@ -1,5 +1,5 @@
 """Box geometry shared by segmentation, grouping, tracking and scoring: the union of a few
-boxes, pairwise overlap and greedy one-to-one matching.
+boxes, pairwise overlap, greedy one-to-one matching and chains of neighbouring boxes.
 
 Boxes are x, y, w, h: tuples for `union`, (N, 4) arrays for the rest.
 """
@@ -57,3 +57,18 @@ def match(a: np.ndarray, b: np.ndarray, min_overlap: float) -> list[tuple[int, i
             used_cols.add(c)
             pairs.append((r, c))
     return pairs
+
+
+def components(near: np.ndarray) -> np.ndarray:
+    """Group ids 0..G-1 of the boxes of a symmetric (N, N) bool matrix of neighbours: the boxes
+    joined by any chain of neighbour pairs share one (the pieces of a digit, the letters of a
+    word). The pairs are few, so a relabel per pair is cheap, whatever order the boxes come in."""
+    group = np.arange(len(near))
+    first, second = np.nonzero(np.triu(near, 1))
+    if not len(first):  # nothing joined, the usual case: ids are already 0..n-1
+        return group
+    for i, j in zip(first.tolist(), second.tolist(), strict=True):
+        gi, gj = group[i], group[j]
+        if gi != gj:
+            group[group == gj] = gi
+    return np.unique(group, return_inverse=True)[1]

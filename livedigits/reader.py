@@ -129,7 +129,7 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     can hold both, and the classifier, which sees the grey picture, tells ink from the gaps
     between ink (see `segment_frame`). Returns the (N, 28, 28, 2) float32 batch, the (N, 4)
     int32 boxes in frame pixels and, per row, the row it is a part of (-1 for a whole; LOOK - r
-    for a second look at row r, see `model_input`). The reader and the training-data engine
+    for a second look at row r, see `classifier_batch`). The reader and the training-data engine
     (tools/scenes.py) both call this.
     """
     if frame.size == 0:
@@ -137,11 +137,11 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
                 np.zeros(0, np.intp))
     blurred, factor = working_gray(frame, scale)
     candidates, parents = segment_frame(blurred, ink_is_dark, max_candidates)
-    batch, boxes, parents = model_input(candidates, parents, blurred)
+    batch, boxes, parents = classifier_batch(candidates, parents, blurred)
     return batch, np.round(boxes / factor).astype(np.int32), parents
 
 
-def model_input(candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
+def classifier_batch(candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The classifier's batch for the candidates of `segment_frame`: each normalized, then a
     second, widened look at up to MAX_LOOKS narrow whole ones (see NARROW). Returns the batch,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .boxes import overlaps
+from .boxes import components, overlaps
 
 # Per frame, both polarities together (those that stand out most are kept): a frame of pure
 # noise must stay about as fast as a normal one, and a dense page keep its thin 1s.
@@ -247,10 +247,8 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     when its box lies mostly inside the larger box. Neighbouring digits, even on a slanted
     line, are neither, so they stay apart.
     """
-    n = len(boxes)
-    group = np.arange(n)
-    if n < 2:
-        return group
+    if len(boxes) < 2:
+        return np.arange(len(boxes))
     x0, y0, w, h = (boxes[:, i, None].astype(np.float32) for i in range(4))
     x1, y1 = x0 + w, y0 + h
     overlap_x, overlap_y = overlaps(boxes, boxes)
@@ -261,17 +259,7 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
                > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
     union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)
     union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
-    near = (stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall)
-    np.fill_diagonal(near, False)
-    first, second = np.nonzero(near)  # `near` is symmetric: each pair once, i < j
-    pairs = first < second
-    if not pairs.any():  # nothing to merge, the usual case: ids are already 0..n-1
-        return group
-    for i, j in zip(first[pairs].tolist(), second[pairs].tolist(), strict=True):
-        gi, gj = group[i], group[j]
-        if gi != gj:
-            group[group == gj] = gi
-    return np.unique(group, return_inverse=True)[1]
+    return components((stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall))
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,

@@ -17,7 +17,7 @@ import livedigits.reader as reader_module
 from livedigits import Digit, ModelError, Reader, Reading
 from livedigits.reader import (
     choose_parts,
-    model_input,
+    classifier_batch,
     prepare,
     segment_frame,
     suppress,
@@ -290,7 +290,7 @@ def looked_at(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     checking that each look has its whole's box and its ink widened to about half its height."""
     blurred, _ = working_gray(frame)
     candidates, parents = segment_frame(blurred, ink_is_dark=True)
-    batch, boxes, with_looks = model_input(candidates, parents, blurred)
+    batch, boxes, with_looks = classifier_batch(candidates, parents, blurred)
     assert len(batch) == len(boxes) == len(with_looks)
     looks = np.flatnonzero(with_looks <= reader_module.LOOK)
     assert (boxes[looks] == boxes[reader_module.LOOK - with_looks[looks]]).all()

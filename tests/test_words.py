@@ -9,7 +9,7 @@ import pytest
 import livedigits.reader as reader_module
 import livedigits.words as words_module
 from livedigits.classify import NOT_A_DIGIT
-from livedigits.reader import prepare, settle
+from livedigits.reader import settle
 from livedigits.words import in_words, line_runs
 
 
@@ -139,4 +139,3 @@ def test_the_letters_of_a_scanned_page_the_model_takes_for_digits_are_left_out(r
     without = len(reader.read(page).digits)
     assert without >= 3  # the case this guards: letters read one by one are digits
     assert with_words <= without - 3
-    assert len(prepare(page)[0]) > 0

@@ -38,7 +38,7 @@ from metrics import read_jsonl, sequence_accuracy
 from livedigits import Reader, Reading, render
 from livedigits.classify import Classifier, default_model
 from livedigits.group import group
-from livedigits.reader import decide, model_input, prepare, segment_frame, settle, working_gray
+from livedigits.reader import classifier_batch, decide, prepare, segment_frame, settle, working_gray
 from livedigits.segment import MAX_CANDIDATES
 from livedigits.sources import LiveSource, Replay
 from livedigits.track import Tracker
@@ -220,7 +220,7 @@ def time_stages(reader: Reader, frame: np.ndarray, repeat: int, warmup: int = 2)
         t1 = time.perf_counter()
         candidates, parents = segment_frame(blurred, reader.ink_is_dark, reader.max_candidates)
         t2 = time.perf_counter()
-        batch, boxes, parents = model_input(candidates, parents, blurred)
+        batch, boxes, parents = classifier_batch(candidates, parents, blurred)
         t3 = time.perf_counter()
         probs = reader.classifier(batch)
         t4 = time.perf_counter()
