@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 
 from .boxes import overlaps
-from .classify import NOT_A_DIGIT, Classifier
+from .classify import CLASSES, NOT_A_DIGIT, Classifier
 from .group import group
 from .images import ImageLike, as_image
+from .level import LEVEL, level, line_angle, unlevel
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
@@ -86,7 +87,8 @@ def polarities(ink_is_dark: bool | None) -> tuple[bool, ...]:
 
 
 def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
-                  max_candidates: int = MAX_CANDIDATES) -> tuple[Candidates, np.ndarray]:
+                  max_candidates: int = MAX_CANDIDATES, shape: tuple[int, int] | None = None,
+                  ) -> tuple[Candidates, np.ndarray]:
     """The candidates of a smoothed working-size frame, both polarities unless one is named.
 
     The `max_candidates` of both polarities that stand out most from their surroundings are
@@ -95,11 +97,13 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
     SPLIT_DEPTH levels: "3262" written as one blob is cut into two pairs, each pair in two).
     Returns the candidates (boxes in working pixels) and, per row, the row it is a part of (-1
     for a whole candidate; parts come in pairs, left then right, after the row they are cut
-    from).
+    from). `shape`: the frame size that size limits are relative to (default: `blurred`'s; a
+    frame turned level on a larger canvas keeps its own).
     """
     dark, sums = polarities(ink_is_dark), integral(blurred)
-    wholes = [find_candidates(mask, max_candidates, blurred, d, sums)
-              for mask, d in zip(thresholds(blurred, dark), dark, strict=True)]
+    masks = thresholds(blurred, dark, shape=shape)
+    wholes = [find_candidates(mask, max_candidates, blurred, d, sums, shape)
+              for mask, d in zip(masks, dark, strict=True)]
     if sum(len(c.masks) for c in wholes) > max_candidates:  # the best ranked of both polarities
         least = np.sort(np.concatenate([c.rank for c in wholes]))[-max_candidates]
         wholes = [c.take(np.flatnonzero(c.rank >= least)[:max_candidates]) for c in wholes]
@@ -204,21 +208,27 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
-    """The rows that stay: narrow wholes read as their second look where that is a digit
-    (`take_second_looks`), each cut candidate's whole or parts (`choose_parts`), then of two
-    digits on one spot the more confident (`suppress`). A digit among the letters of a printed
-    word (`words.in_words`) stays a row, read as no digit: a tracker counts that against it,
-    where a missing row would only be a missed frame."""
+    """The rows that stay, with their probabilities (see `settled_rows`)."""
+    rows, probs = settled_rows(boxes, probs, parents)
+    return Detections(boxes[rows], probs)
+
+
+def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that stay, and their probabilities: narrow wholes read as their second look
+    where that is a digit (`take_second_looks`), each cut candidate's whole or parts
+    (`choose_parts`), then of two digits on one spot the more confident (`suppress`). A digit
+    among the letters of a printed word (`words.in_words`) stays a row, read as no digit: a
+    tracker counts that against it, where a missing row would only be a missed frame."""
     probs = take_second_looks(parents, probs)
-    chosen = choose_parts(parents, probs)
-    boxes, probs = boxes[chosen], probs[chosen]
-    keep = suppress(boxes, probs)
-    boxes, probs = boxes[keep], probs[keep]
-    letters = in_words(boxes, probs)
+    rows = choose_parts(parents, probs)
+    rows = rows[suppress(boxes[rows], probs[rows])]
+    probs = probs[rows]
+    letters = in_words(boxes[rows], probs)
     if letters.any():
         probs = probs.copy()
         probs[letters] = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
-    return Detections(boxes, probs)
+    return rows, probs
 
 
 def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.ndarray:
@@ -308,10 +318,41 @@ class Reader:
         return Detections(unturn_boxes(upright.boxes, self.rotate, frame.shape), upright.probs)
 
     def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
-        """`detect` with boxes in the frame turned upright (the frame itself without rotate)."""
-        batch, boxes, parents = prepare(turn(frame, self.rotate), self.scale, ink_is_dark,
-                                        self.max_candidates)
-        return settle(boxes, self.classifier(batch), parents)
+        """`detect` with boxes in the frame turned upright (the frame itself without rotate).
+
+        Where the digits read lie on lines steeper than LEVEL (a page turned in view), the frame
+        is turned level and read again; that reading is kept if it finds at least as many
+        digits, its boxes mapped back (`level`).
+        """
+        if frame.size == 0:
+            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
+        blurred, factor = working_gray(turn(frame, self.rotate), self.scale)
+        candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates)
+        found = self._settle(candidates, parents, blurred)
+        digits = decide(found, self.min_confidence)
+        angle = line_angle(np.array([d.box for d in digits]))
+        if angle is not None and abs(angle) >= LEVEL:
+            turned, matrix = level(blurred, angle)
+            candidates, parents = segment_frame(turned, ink_is_dark, self.max_candidates,
+                                                blurred.shape)
+            rows, probs = self._settled_rows(candidates, parents, turned)
+            boxes, inside = unlevel(candidates.boxes[rows], [candidates.masks[i] for i in rows],
+                                    matrix, blurred.shape)
+            again = Detections(boxes[inside], probs[inside])
+            if len(decide(again, self.min_confidence)) >= len(digits):
+                found = again
+        return Detections(np.round(found.boxes / factor).astype(np.int32), found.probs)
+
+    def _settled_rows(self, candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates classified in one batch and settled: rows kept, their probabilities."""
+        batch, boxes, parents = classifier_batch(candidates, parents, blurred)
+        return settled_rows(boxes, self.classifier(batch), parents)
+
+    def _settle(self, candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
+                ) -> Detections:
+        rows, probs = self._settled_rows(candidates, parents, blurred)
+        return Detections(candidates.boxes[rows], probs)
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of

@@ -72,10 +72,11 @@ def threshold(blurred: np.ndarray, ink_is_dark: bool = True, contrast: int = 12)
 
 
 def thresholds(blurred: np.ndarray, polarities: tuple[bool, ...] = (True, False),
-               contrast: int = 12) -> list[np.ndarray]:
+               contrast: int = 12, shape: tuple[int, int] | None = None) -> list[np.ndarray]:
     """`threshold` for each polarity in `polarities` (True: dark ink), the local mean, which
-    both compare against, computed once."""
-    h, w = blurred.shape
+    both compare against, computed once. `shape`: the frame size the window and the ruled
+    lines are measured against (default: `blurred`'s; see `find_candidates`)."""
+    h, w = shape or blurred.shape
     block = max(15, min(h, w) // 12) | 1
     local = cv2.blur(blurred, (block, block))
     masks = []
@@ -86,7 +87,7 @@ def thresholds(blurred: np.ndarray, polarities: tuple[bool, ...] = (True, False)
                                cv2.CMP_LT)
         else:
             mask = cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
-        masks.append(remove_lines(mask))
+        masks.append(remove_lines(mask, w))
     return masks
 
 
@@ -120,16 +121,17 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     return contours, boxes, filled.astype(np.float32)
 
 
-def remove_lines(mask: np.ndarray) -> np.ndarray:
+def remove_lines(mask: np.ndarray, frame_width: int | None = None) -> np.ndarray:
     """Take out long horizontal lines (ruled paper, underlines), then re-join strokes they cut.
 
-    A line is ink that survives an opening with a flat kernel a quarter of the frame wide:
-    ruled lines span the page, and even a digit filling the frame has a shorter bar.
+    A line is ink that survives an opening with a flat kernel a quarter of the frame wide
+    (`frame_width`, default the mask's): ruled lines span the page, and even a digit filling
+    the frame has a shorter bar.
     """
     height, width = mask.shape
     if width < 4:  # narrower than one squeezed column: no room for a line
         return mask
-    length = max(25, width // 4)
+    length = max(25, (frame_width or width) // 4)
     # The opening runs on a copy squeezed 4x along x: a line stays a line, and the long kernel
     # (the cost of an opening grows with it) gets 4x shorter.
     # An opening is an erosion, then a dilation: where the erosion leaves nothing (most frames)
@@ -264,17 +266,21 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
                     gray: np.ndarray | None = None, ink_is_dark: bool = True,
-                    sums: np.ndarray | None = None) -> Candidates:
+                    sums: np.ndarray | None = None, shape: tuple[int, int] | None = None,
+                    ) -> Candidates:
     """Outer ink shapes of `mask`, pieces merged, filtered to digit-like boxes.
 
     The holes of 0, 6, 8 and 9 are background, never candidates. With `gray`, the smoothed
     frame `mask` was thresholded from in the polarity `ink_is_dark`, candidates whose ink stands
     out from its surroundings by less than HALO grey levels are dropped, and the cap keeps those
     that stand out most (`ink_contrast`, given `sums` if known); without it, the largest.
+    `shape`: the frame size the smallest and largest digit are measured against (default: the
+    mask's; a frame turned level on a larger canvas keeps its own, see `level`).
     """
     contours, shape_boxes, filled = blobs(mask)
     # Neither specks nor shapes larger than any digit (a sheet's edge) take part in merging.
-    height, width = mask.shape
+    shape = shape or mask.shape
+    height, width = shape
     w, h = shape_boxes[:, 2], shape_boxes[:, 3]
     keep = np.flatnonzero((h >= 3) & (filled >= 6) & (h <= MAX_HEIGHT * height)
                           & (w <= MAX_HEIGHT * width))
@@ -295,7 +301,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
     boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
     area = np.bincount(group, weights=filled, minlength=n)
 
-    chosen = np.flatnonzero(_digit_like(boxes, area, mask.shape))
+    chosen = np.flatnonzero(_digit_like(boxes, area, shape))
     if gray is None:
         rank = area[chosen]
     else:  # halos out; of many candidates (texture), those that stand out most are kept

@@ -42,6 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 VIDEO_SIZE = FULL
 STILL_QUALITY = 90
 VIDEO_STREAM = 1_000_000  # rng stream of the video, apart from the stills' streams 0..N-1
+TURN_STREAM = 2_000_000  # the angle of a turned still: its own stream, so --turn 0 changes nothing
+MARGIN = 0.05  # of the frame: a turned page's digits stay this far inside it
 
 
 def frame_plan(count: int, small: bool = False) -> list[tuple[Size, str]]:
@@ -54,15 +56,33 @@ def frame_plan(count: int, small: bool = False) -> list[tuple[Size, str]]:
     return [(SMALL if small or i % 5 == 2 else FULL, kind) for i, kind in enumerate(kinds)]
 
 
-def make_still(index: int, size: Size, kind: str, pool: DigitPool, seed: int,
+def make_still(index: int, size: Size, kind: str, pool: DigitPool, seed: int, turn: float = 0.0,
                ) -> tuple[np.ndarray, list[Number], np.ndarray]:
     rng = np.random.default_rng([seed, index])
     style, numbers, page = sheet(size, kind, (1, 5), pool, rng)
     warp = page_warp(size, style.desk_edge, rng)
+    if turn:
+        angle = np.random.default_rng([seed, index, TURN_STREAM]).uniform(-turn, turn)
+        warp = turned(warp, angle, numbers, size) @ warp
     frame = view(page, warp, size, desk(size, rng)) * lighting(size, rng)
     image = camera(frame, rng.uniform(0.4, 1.1), rng.uniform(1.5, 4.5), int(rng.integers(60, 91)),
                    rng)
     return image, numbers, warp
+
+
+def turned(warp: np.ndarray, angle: float, numbers: list[Number], size: Size) -> np.ndarray:
+    """A camera turned by `angle` degrees about the frame's centre, and moved back just enough
+    to keep every digit inside the frame: a 3x3 matrix applied after `warp`."""
+    centre = (size[0] / 2, size[1] / 2)
+    rotation = np.vstack([cv2.getRotationMatrix2D(centre, angle, 1.0), [0, 0, 1]])
+    if not numbers:
+        return rotation
+    corners = np.float32([[x + dx, y + dy] for n in numbers for d in n.digits
+                          for x, y, w, h in [d.box] for dx in (0, w) for dy in (0, h)])
+    seen = cv2.perspectiveTransform(corners[:, None], rotation @ warp)[:, 0] - centre
+    room = np.array(size) * (0.5 - MARGIN)
+    scale = min(1.0, float((room / np.maximum(np.abs(seen).max(axis=0), 1)).min()))
+    return np.vstack([cv2.getRotationMatrix2D(centre, angle, scale), [0, 0, 1]])
 
 
 def make_video(path: Path, seconds: float, fps: float, pool: DigitPool, seed: int,
@@ -120,6 +140,9 @@ def write_readme(out: Path, command: str, stills: list[dict], video: list[dict],
     stills_line = (f"- `frames/frame_*.jpg`: {len(stills)} stills, {sizes} with {n_numbers} "
                    f"numbers and {n_digits} digits; one has no digits at all, and\n  some are "
                    "chalkboards.")
+    if args.turn:
+        stills_line += (f" Each is seen by a camera turned up to {args.turn:g} degrees either way,"
+                        "\n  moved back to keep its digits in view.")
     video_lines = "- no video (`--video-seconds 0`).\n"
     if video:
         video_lines = (
@@ -158,6 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fps", type=float, default=15.0, help="video frame rate")
     parser.add_argument("--small", action="store_true",
                         help="every still 640x480, as a VGA camera sees the page (default: 1 in 5)")
+    parser.add_argument("--turn", type=float, default=0.0, metavar="DEG",
+                        help="turn each still's camera by up to DEG degrees either way (a page "
+                             "seen askew), moved back to keep its digits in view")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -171,10 +197,11 @@ def main(argv: list[str] | None = None) -> None:
     width = max(2, len(str(args.frames - 1)))
     stills = []
     for index, (size, kind) in enumerate(frame_plan(args.frames, args.small)):
-        image, numbers, warp = make_still(index, size, kind, pool, args.seed)
+        image, numbers, warp = make_still(index, size, kind, pool, args.seed, args.turn)
         name = f"frame_{index:0{width}d}.jpg"
         cv2.imwrite(str(frames_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, STILL_QUALITY])
-        stills.append(ground_truth(index, 0.0, name, numbers, warp, size))
+        # Turned, the upright boxes of neighbouring digits may overlap: no overlap check then.
+        stills.append(ground_truth(index, 0.0, name, numbers, warp, size, check=not args.turn))
     write_jsonl(args.out / "frames.jsonl", stills)
 
     video = []  # --video-seconds 0: stills only (e.g. a larger validation set)
@@ -186,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     command = (f"python tools/make_samples.py --data ../shared/data/mnist --out {out}"
                f" --seed {args.seed} --frames {args.frames}"
                f" --video-seconds {args.video_seconds:g} --fps {args.fps:g}"
-               + (" --small" if args.small else ""))
+               + (" --small" if args.small else "")
+               + (f" --turn {args.turn:g}" if args.turn else ""))
     write_readme(args.out, command, stills, video, args)
     counts = [len(r["digits"]) for r in stills]
     print(f"{len(stills)} stills, {sum(counts)} digits (per frame {counts}); "
