@@ -63,13 +63,15 @@ def unlevel(boxes: np.ndarray, masks: list[np.ndarray], matrix: np.ndarray,
         points.append(ink + np.array([x, y]))
         counts.append(len(ink))
     back = cv2.invertAffineTransform(matrix)
-    # Pixel centres turned back; a box spans half a pixel beyond its outermost centres.
-    source = (np.concatenate(points) + 0.5) @ back[:, :2].T + back[:, 2]
+    # OpenCV's maps take integer coordinates as pixel centres: the ink's centres turned back,
+    # each box from its outermost centres' pixels.
+    source = np.concatenate(points) @ back[:, :2].T + back[:, 2]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    low, high = np.minimum.reduceat(source, starts), np.maximum.reduceat(source, starts)
     height, width = shape[:2]
-    low = np.clip(np.round(np.minimum.reduceat(source, starts) - 0.5), 0, [width, height])
-    high = np.clip(np.round(np.maximum.reduceat(source, starts) + 0.5), 0, [width, height])
-    centre = (low + high) / 2
-    inside = np.flatnonzero((centre[:, 0] < width) & (centre[:, 1] < height)
-                            & (high > low).all(axis=1))
+    centre = (low + high) / 2  # before clipping: a box read in a filled corner lies outside
+    inside = np.flatnonzero((centre[:, 0] >= 0) & (centre[:, 0] < width)
+                            & (centre[:, 1] >= 0) & (centre[:, 1] < height))
+    low = np.clip(np.round(low), 0, [width, height])
+    high = np.clip(np.round(high) + 1, 0, [width, height])
     return np.concatenate([low, high - low], axis=1).astype(boxes.dtype), inside

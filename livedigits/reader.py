@@ -133,8 +133,9 @@ def prepare(frame: np.ndarray, scale: float | None = None, ink_is_dark: bool | N
     can hold both, and the classifier, which sees the grey picture, tells ink from the gaps
     between ink (see `segment_frame`). Returns the (N, 28, 28, 2) float32 batch, the (N, 4)
     int32 boxes in frame pixels and, per row, the row it is a part of (-1 for a whole; LOOK - r
-    for a second look at row r, see `classifier_batch`). The reader and the training-data engine
-    (tools/scenes.py) both call this.
+    for a second look at row r, see `classifier_batch`). The training-data engine
+    (tools/scenes.py) calls this; the reader composes the same steps (`Reader._detect_upright`),
+    and reads a page turned in view a second time, turned level.
     """
     if frame.size == 0:
         return (np.zeros((0, SIZE, SIZE, CHANNELS), np.float32), np.zeros((0, 4), np.int32),
@@ -277,7 +278,8 @@ class Reader:
     min_confidence: weaker digits are dropped; scale: resize factor before segmentation
     (default: frames larger than 640 px are reduced to 640); rotate: degrees clockwise (0, 90,
     180, 270) that turn the frame upright, for a camera mounted sideways or a page on its side
-    (boxes stay in the source frame's pixels); ink_is_dark: read only dark ink (True) or only
+    (boxes stay in the source frame's pixels; a page turned less, its lines sloping over
+    `level.LEVEL`, is levelled by the reader itself); ink_is_dark: read only dark ink (True) or only
     light ink (False), faster when the scene is known; both by default.
     """
 
@@ -310,7 +312,8 @@ class Reader:
         (False); both by default. Of two candidates read as digits on the same spot, only the
         more confident is kept; doubtful digits among the letters of a printed word read as no
         digit, and a narrow candidate that reads as no digit as its widened second look where
-        that reads as a digit (see `settle`).
+        that reads as a digit (see `settle`). A page turned in view is read turned level (see
+        `_detect_upright`).
         """
         frame = as_image(frame)
         upright = self._detect_upright(frame, self.ink_is_dark if ink_is_dark is None

@@ -59,6 +59,11 @@ def test_a_box_read_in_a_filled_corner_is_left_out():
     corner = np.array([[0, 0, 10, 10]], np.int32)  # beyond the source frame, turned
     _, inside = unlevel(corner, [np.full((10, 10), 255, np.uint8)], matrix, frame.shape)
     assert len(inside) == 0
+    # Centred 8 px outside the frame's top edge but reaching into it: left out too.
+    edge = matrix @ [50, -8, 1]
+    box = np.array([[round(edge[0]) - 10, round(edge[1]) - 10, 21, 21]], np.int32)
+    back, inside = unlevel(box, [np.full((21, 21), 255, np.uint8)], matrix, frame.shape)
+    assert len(inside) == 0 and back[0, 3] > 0  # (clipped, it would look inside)
 
 
 @pytest.mark.parametrize("degrees", [-35, 35])
