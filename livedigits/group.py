@@ -40,14 +40,13 @@ def neighbour_angles(boxes: np.ndarray) -> np.ndarray:
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     dx = centres[None, :, 0] - centres[:, None, 0]  # from box i (row) to box j (column)
     dy = centres[None, :, 1] - centres[:, None, 1]
-    distance = np.hypot(dx, dy)
+    distance = dx * dx + dy * dy  # squared: arctan2 and sqrt only for the pairs found, not N^2
     reach = NEIGHBOUR * np.maximum(boxes[:, None, 3], boxes[None, :, 3])
-    angle = np.arctan2(dy, dx)
-    ok = (dx > 0) & (np.abs(angle) < MAX_SLOPE) & (distance < reach)
+    ok = (dx > 0) & (np.abs(dy) < math.tan(MAX_SLOPE) * dx) & (distance < reach * reach)
     distance[~ok] = np.inf
     nearest = distance.argmin(axis=1)
     found = np.flatnonzero(np.isfinite(distance[np.arange(len(boxes)), nearest]))
-    return angle[found, nearest[found]]
+    return np.arctan2(dy[found, nearest[found]], dx[found, nearest[found]])
 
 
 def along(digits: list[Digit], angle: float) -> list[Box]:

@@ -256,16 +256,23 @@ def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.nda
     return np.flatnonzero(keep)
 
 
-def decide(detections: Detections, min_confidence: float) -> list[Digit]:
-    """Keep candidates where a digit wins with at least `min_confidence`."""
-    probs = detections.probs
+def confident(probs: np.ndarray, min_confidence: float) -> np.ndarray:
+    """The rows where a digit wins with at least `min_confidence`."""
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
-    keep = np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
+    return np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
+
+
+def decide(detections: Detections, min_confidence: float) -> list[Digit]:
+    """The digits of the candidates where a digit wins with at least `min_confidence`."""
+    keep = confident(detections.probs, min_confidence)
+    probs = detections.probs[keep]
+    labels = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(probs)), labels]
     # Python numbers in one call each: indexing numpy scalars per digit costs more than the rest.
     return [Digit(label, score, tuple(box)) for label, score, box in
-            zip(labels[keep].tolist(), confidence[keep].tolist(),
-                detections.boxes[keep].tolist(), strict=True)]
+            zip(labels.tolist(), confidence.tolist(), detections.boxes[keep].tolist(),
+                strict=True)]
 
 
 class Reader:
@@ -330,32 +337,29 @@ class Reader:
         if frame.size == 0:
             return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
         blurred, factor = working_gray(turn(frame, self.rotate), self.scale)
-        candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates)
-        found = self._settle(candidates, parents, blurred)
-        digits = decide(found, self.min_confidence)
-        angle = line_angle(np.array([d.box for d in digits]))
+        candidates, rows, probs = self._read_working(blurred, ink_is_dark)
+        boxes = candidates.boxes[rows]
+        sure = confident(probs, self.min_confidence)
+        angle = line_angle(boxes[sure])
         if angle is not None and abs(angle) >= LEVEL:
             turned, matrix = level(blurred, angle)
-            candidates, parents = segment_frame(turned, ink_is_dark, self.max_candidates,
-                                                blurred.shape)
-            rows, probs = self._settled_rows(candidates, parents, turned)
-            boxes, inside = unlevel(candidates.boxes[rows], [candidates.masks[i] for i in rows],
-                                    matrix, blurred.shape)
-            again = Detections(boxes[inside], probs[inside])
-            if len(decide(again, self.min_confidence)) >= len(digits):
-                found = again
-        return Detections(np.round(found.boxes / factor).astype(np.int32), found.probs)
+            again, rows, again_probs = self._read_working(turned, ink_is_dark, blurred.shape)
+            again_boxes, inside = unlevel(again.boxes[rows], [again.masks[i] for i in rows],
+                                          matrix, blurred.shape)
+            if len(confident(again_probs[inside], self.min_confidence)) >= len(sure):
+                boxes, probs = again_boxes[inside], again_probs[inside]
+        return Detections(np.round(boxes / factor).astype(np.int32), probs)
 
-    def _settled_rows(self, candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates classified in one batch and settled: rows kept, their probabilities."""
+    def _read_working(self, blurred: np.ndarray, ink_is_dark: bool | None,
+                      shape: tuple[int, int] | None = None
+                      ) -> tuple[Candidates, np.ndarray, np.ndarray]:
+        """A smoothed working-size frame segmented (`shape`: see `segment_frame`), classified in
+        one batch and settled: its candidates, the rows of them that stay, their probabilities.
+        Rows index the candidates themselves: a second look's row never stays."""
+        candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates, shape)
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
-        return settled_rows(boxes, self.classifier(batch), parents)
-
-    def _settle(self, candidates: Candidates, parents: np.ndarray, blurred: np.ndarray
-                ) -> Detections:
-        rows, probs = self._settled_rows(candidates, parents, blurred)
-        return Detections(candidates.boxes[rows], probs)
+        rows, probs = settled_rows(boxes, self.classifier(batch), parents)
+        return candidates, rows, probs
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of

@@ -34,6 +34,20 @@ def test_too_few_or_disagreeing_neighbours_give_no_angle():
     assert line_angle(np.array(zigzag, np.float64)) is None
 
 
+@pytest.mark.parametrize("degrees", [-30, 25])
+def test_a_line_at_the_angle_runs_level_once_turned(degrees):
+    """`level` turns the way `line_angle` measures (image y down): a line drawn at the angle
+    comes out level: 200 px long, a few pixels tall."""
+    a = math.radians(degrees)
+    frame = np.zeros((300, 300), np.uint8)
+    start = np.array([50, 150])
+    cv2.line(frame, tuple(start), tuple(np.round(start + 200 * np.array([math.cos(a), math.sin(a)]))
+                                        .astype(int)), 255, 3)
+    turned, _ = level(frame, a)
+    _, _, w, h = cv2.boundingRect((turned > 127).astype(np.uint8))
+    assert w >= 198 and h <= 10  # turned the other way: about 150 px tall
+
+
 @pytest.mark.parametrize("degrees", [-35, 20, 45])
 def test_ink_boxes_map_back_to_the_source_frame(degrees):
     frame = np.zeros((240, 320), np.uint8)
