@@ -3,9 +3,11 @@ the same crops for the same seed."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 
+import cv2
 import numpy as np
 import pytest
 from conftest import DATA, ROOT
@@ -122,6 +124,41 @@ def test_close_ups_hold_big_digits_that_a_fine_pen_thins_but_never_wipes_out(poo
                  level=0.5, thicken=-0.045, ruled=False, desk_edge=None)
     alpha, box = digit_alpha(thin_one, 200, fine)
     assert box[3] >= 180 and (alpha > 0.5).sum() >= 200, "a thin stroke, not a speck"
+
+
+def stroke_width(alpha: np.ndarray) -> float:
+    """Mean stroke width of the ink (coverage > 0.5): twice its area over its outline's length."""
+    ink = (alpha > 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    return 2 * float(ink.sum()) / sum(cv2.arcLength(c, True) for c in contours)
+
+
+def test_a_ballpoint_draws_strokes_its_own_width_on_digits_of_any_size(pool):
+    """--pen: a close-up's digits drawn with a ballpoint are as thin as the pen whatever their
+    size, where a fine pen's thinning keeps a stroke that grows with the digit; the digit keeps
+    its height and its strokes stay joined. At --pen 0 a close-up is the one drawn before pens
+    existed (the pen is drawn from a stream of its own)."""
+    from compose import Style, digit_alpha
+
+    style = Style(chalk=False, ink=np.zeros(3, np.float32), print_ink=np.zeros(3, np.float32),
+                  level=0.5, thicken=-0.02, ruled=False, desk_edge=None)
+    pen = dataclasses.replace(style, pen=3.0)
+    for image in pool.images[:5]:
+        for height in (80, 300):
+            alpha, box = digit_alpha(image, height, pen)
+            assert 2.0 <= stroke_width(alpha) <= 4.5, (height, stroke_width(alpha))
+            assert box[3] >= 0.85 * height
+            assert cv2.connectedComponents((alpha > 0.5).astype(np.uint8))[0] - 1 <= 2
+        assert stroke_width(digit_alpha(image, 300, style)[0]) > 8  # twice the pen's, at least
+    for index in range(3):
+        drawn, _ = scenes.scene(index, 5, "train", pool, "closeup", pen=0.0)
+        rng = np.random.default_rng([5, scenes.SPLIT_STREAM["train"], index])
+        size = scenes.SIZES[int(rng.random() < 0.4)]
+        before, _ = scenes.compose_scene(size, scenes.pick_kind(rng, "closeup"), pool, rng,
+                                         False)
+        np.testing.assert_array_equal(drawn, before)
+        thin, _ = scenes.scene(index, 5, "train", pool, "closeup", pen=1.0)
+        assert not np.array_equal(thin, drawn)
 
 
 @pytest.mark.parametrize("name", sorted(PROCEDURAL))

@@ -45,9 +45,15 @@ class Style:
     ruled: bool
     desk_edge: int | None  # 0..3: the top, right, bottom or left frame edge shows the desk
     tint: tuple[float, float, float] | None = None  # BGR of the paper (None: white paper)
+    # A ballpoint's own width in page px (0: none): the digit is redrawn along its skeleton this
+    # wide, whatever its size. A scaled MNIST stroke grows with the digit (a tenth of its height;
+    # thinned by `thicken`, still 4% of it); a pen near a webcam draws 1-2% of a digit that big.
+    pen: float = 0.0
 
     def stroke(self, height: float) -> int:
         """Pen width for marks, matching the digits' strokes."""
+        if self.pen:
+            return max(1, round(self.pen))
         return max(1, round(height * (0.16 - 0.1 * self.level + 2 * self.thicken)))
 
 
@@ -142,6 +148,10 @@ def digit_alpha(image: np.ndarray, height: float, style: Style) -> tuple[np.ndar
     scale = height / (rows[-1] - rows[0] + 1)
     big = cv2.resize(np.pad(image, 4), None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     alpha = np.clip((big.astype(np.float32) / 255 - style.level) / RAMP + 0.5, 0, 1)
+    if style.pen:
+        # Smoothed first (0.8 MNIST px), or the skeleton of its blocky upscaled outline sprouts
+        # spurs at corners and stroke ends.
+        return trim(pen_stroke(cv2.GaussianBlur(alpha, (0, 0), 0.8 * scale), style.pen))
     radius = round(abs(style.thicken) * height)
     while radius:
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
@@ -153,6 +163,18 @@ def digit_alpha(image: np.ndarray, height: float, style: Style) -> tuple[np.ndar
             break
         radius //= 2
     return trim(alpha)
+
+
+def pen_stroke(alpha: np.ndarray, width: float) -> np.ndarray:
+    """The ink of `alpha` redrawn along its skeleton `width` px wide, edges anti-aliased."""
+    from skimage.morphology import skeletonize  # the train extra: tools only, never at run time
+
+    core = skeletonize(alpha >= 0.5)
+    if not core.any():
+        return alpha
+    # Distance to the nearest skeleton pixel (the zeros of the map).
+    distance = cv2.distanceTransform((~core).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.clip(width / 2 + 0.5 - distance, 0, 1).astype(np.float32)
 
 
 def drawn(width: int, height: int, draw: Callable[[np.ndarray], object], color: np.ndarray,

@@ -87,6 +87,9 @@ COVER = 0.75  # a digit candidate covers at least this share of its true box
 # segmenter cuts such a pair (`split_touching`) and the classifier must read the parts as digits
 # and the pair as none. Their gap, in digit heights: below 0 the strokes overlap.
 TOUCHING = 0.3
+# Share of close-ups drawn with a ballpoint's own width (px): thin beside big digits, where a
+# fine pen's thinning keeps a tenth of the digit's height (webcam close-ups: 1-2%).
+PEN, PEN_WIDTH = 0.5, (1.5, 5.0)
 TOUCHING_GAP = (-0.15, 0.02)
 
 
@@ -103,6 +106,15 @@ def restyle(style: Style, rng: np.random.Generator, sticky: bool) -> Style:
         tint = STICKY[rng.integers(len(STICKY))]
         style = dataclasses.replace(style, tint=tint, ruled=False)
     return style
+
+
+def closeup_style(style: Style, rng: np.random.Generator, pen: float) -> Style:
+    """A few big digits near the camera: a pen's stroke is thin beside them, drawn as a ballpoint
+    `pen` px wide, or with no `pen` as a fine pen's thinning of the MNIST stroke."""
+    style = restyle(style, rng, False)
+    if pen:
+        return dataclasses.replace(style, pen=pen)
+    return dataclasses.replace(style, thicken=float(rng.uniform(-0.045, -0.012)))
 
 
 def sheet_warp(page: Size, frame: Size, rng: np.random.Generator,
@@ -171,9 +183,11 @@ def clutter(frame: np.ndarray, rng: np.random.Generator, avoid: list[tuple[int, 
 
 
 def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generator,
-                  held_out: bool, touching: bool = False) -> tuple[np.ndarray, dict]:
+                  held_out: bool, touching: bool = False, pen: float = 0.0,
+                  ) -> tuple[np.ndarray, dict]:
     """One camera frame (uint8 BGR) of `kind` and its truth record (frame 0, no source);
-    `touching`: the digits of each number touch."""
+    `touching`: the digits of each number touch; `pen`: a close-up's ballpoint width, px (0: a
+    fine pen's thinning)."""
     fw, fh = size
     gap = TOUCHING_GAP if touching else DIGIT_GAP
     backdrop = background(size, rng, held_out)
@@ -204,9 +218,7 @@ def compose_scene(size: Size, kind: str, pool: DigitPool, rng: np.random.Generat
         elif kind == "closeup":  # a pen's stroke is thin beside a digit this big
             style, numbers, sheet_image = sheet(
                 size, "paper", (1, 2), pool, rng, tuple(h * fh for h in CLOSEUP_HEIGHT),
-                lambda s, r: dataclasses.replace(restyle(s, r, False),
-                                                 thicken=float(r.uniform(-0.045, -0.012))),
-                total=(1, 4), gap=gap)
+                lambda s, r: closeup_style(s, r, pen), total=(1, 4), gap=gap)
             warp = page_warp(size, style.desk_edge, rng)
         else:  # a page filling the frame, sometimes with an edge showing: as make_samples does
             style, numbers, sheet_image = sheet(size, "chalk" if kind == "chalk" else "paper",
@@ -269,25 +281,27 @@ def label_candidates(boxes: np.ndarray, truth: list[dict],
 
 def scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
           size: Size | None = None, source: str | None = None,
-          touching: float = TOUCHING) -> tuple[np.ndarray, dict]:
+          touching: float = TOUCHING, pen: float = PEN) -> tuple[np.ndarray, dict]:
     """Scene `index` of `seed` and `split` (the same seed, the same scene) and its truth
     record; `size` fixes the frame size (drawn otherwise); `touching`: the share of scenes
-    whose digits touch."""
+    whose digits touch; `pen`: the share of close-ups drawn with a ballpoint's own width."""
     rng = np.random.default_rng([seed, SPLIT_STREAM[split], index])
-    # Drawn from a stream of its own, so that a scene with apart digits is the same at any share.
+    # Drawn from streams of their own, so that a scene is the same at any share but in them.
     touch = np.random.default_rng([seed, SPLIT_STREAM[split], index, 1]).random() < touching
+    pens = np.random.default_rng([seed, SPLIT_STREAM[split], index, 2])
+    width = float(pens.uniform(*PEN_WIDTH)) if pens.random() < pen else 0.0
     size = size or SIZES[int(rng.random() < 0.4)]
     image, record = compose_scene(size, pick_kind(rng, kind), pool, rng,
-                                  held_out=split != "train", touching=touch)
+                                  held_out=split != "train", touching=touch, pen=width)
     return image, {**record, "frame": index, "source": source}
 
 
 def labelled_scene(index: int, seed: int, split: str, pool: DigitPool, kind: str | None = None,
-                   touching: float = TOUCHING,
+                   touching: float = TOUCHING, pen: float = PEN,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Every candidate of one scene: the (N, 28, 28, 2) float32 model inputs, (N, 4) boxes,
     (N,) labels (SKIP included) and the scene's truth record."""
-    image, record = scene(index, seed, split, pool, kind, touching=touching)
+    image, record = scene(index, seed, split, pool, kind, touching=touching, pen=pen)
     batch, boxes, parents = prepare(image)
     return batch, boxes, label_candidates(boxes, record["digits"], parents), record
 
@@ -303,19 +317,19 @@ def _start(pool: DigitPool) -> None:
     cv2.setNumThreads(1)  # one OpenCV thread per worker: the workers are the parallelism
 
 
-def _work(job: tuple[int, int, str, str | None, float]) -> tuple[np.ndarray, np.ndarray]:
-    index, seed, split, kind, touching = job
-    x, _, y, _ = labelled_scene(index, seed, split, _pool, kind, touching)
+def _work(job: tuple[int, int, str, str | None, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    index, seed, split, kind, touching, pen = job
+    x, _, y, _ = labelled_scene(index, seed, split, _pool, kind, touching, pen)
     keep = y != SKIP
     return x[keep].astype(np.float16), y[keep].astype(np.int8)
 
 
 def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool,
-               kind: str | None = None, touching: float = TOUCHING,
+               kind: str | None = None, touching: float = TOUCHING, pen: float = PEN,
                ) -> tuple[np.ndarray, np.ndarray]:
     """Crops of `frames` scenes (of `kind` only, if given), in frame order whatever the number
     of workers."""
-    jobs = [(i, seed, split, kind, touching) for i in range(frames)]
+    jobs = [(i, seed, split, kind, touching, pen) for i in range(frames)]
     # Spawned, not forked: a fork of a process whose OpenCV or onnxruntime threads hold a
     # lock can hang (a test process has them).
     with mp.get_context("spawn").Pool(workers, _start, (pool,)) as procs:
@@ -327,13 +341,13 @@ def make_crops(frames: int, seed: int, split: str, workers: int, pool: DigitPool
 
 def write_samples(out: Path, frames: int, seed: int, split: str, kind: str | None,
                   pool: DigitPool, size: Size | None = None, touching: float = TOUCHING,
-                  ) -> None:
+                  pen: float = PEN) -> None:
     """Scenes as scored frames: frames/scene_NNNN.jpg + frames.jsonl, in make_samples' shape."""
     (out / "frames").mkdir(parents=True, exist_ok=True)
     records = []
     for index in range(frames):
         name = f"scene_{index:04d}.jpg"
-        image, record = scene(index, seed, split, pool, kind, size, name, touching)
+        image, record = scene(index, seed, split, pool, kind, size, name, touching, pen)
         cv2.imwrite(str(out / "frames" / name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         records.append(record)
     write_jsonl(out / "frames.jsonl", records)
@@ -386,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--touching", type=float, default=TOUCHING, metavar="SHARE",
                    help=f"share of scenes whose digits touch (default {TOUCHING}; scored sets "
                    "made before it existed had 0)")
+    p.add_argument("--pen", type=float, default=PEN, metavar="SHARE",
+                   help=f"share of close-ups drawn with a ballpoint's own width, 1.5-5 px "
+                   f"(default {PEN}; scored sets made before it existed had 0)")
     p.add_argument("--workers", type=int, default=mp.cpu_count())
     p.add_argument("--out", type=Path, help="write the labelled crops here (.npz)")
     p.add_argument("--samples-out", type=Path, help="write scored frames here instead")
@@ -400,14 +417,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples_out:
         if args.frames:
             write_samples(args.samples_out, args.frames, args.seed, args.split, args.kind, pool,
-                          args.size, args.touching)
+                          args.size, args.touching, args.pen)
         if args.video:
             write_video(args.samples_out, args.video, args.seed, pool)
         print(f"{args.frames} frames{' and a video' if args.video else ''} -> "
               f"{args.samples_out} in {time.perf_counter() - started:.0f} s")
         return 0
     x, y = make_crops(args.frames, args.seed, args.split, args.workers, pool, args.kind,
-                      args.touching)
+                      args.touching, args.pen)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # The command goes with the crops, so the model card trained on them can say how they were made.
     np.savez(args.out, x=x, y=y,
