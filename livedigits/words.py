@@ -25,7 +25,8 @@ GAP = (-0.1, 0.3)
 def in_words(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Per row, True for a doubtful digit in a printed word: a run of line neighbours holding at
     least one letter (a candidate read as no digit, a letter's shape) and no more digits than
-    letters.
+    letters. Wider candidates read as no digit (a "w", letters run together, two touching
+    digits) link the run but count as neither.
 
     Handwritten numbers next to a letter or a merged pair that reads as none keep their digits:
     they read surely (>= DOUBT), or outnumber the letters of their run, or a space (over 0.3
@@ -41,18 +42,20 @@ def in_words(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
         return out
     b = boxes.astype(np.float32)
     width, height = b[:, 2], b[:, 3]
-    letter = ((labels == NOT_A_DIGIT) & (probs[:, NOT_A_DIGIT] >= LETTER_SURE)
-              & (width >= LETTER_WIDTH[0] * height) & (width <= LETTER_WIDTH[1] * height))
+    none = (labels == NOT_A_DIGIT) & (probs[:, NOT_A_DIGIT] >= LETTER_SURE)
+    letter = none & (width >= LETTER_WIDTH[0] * height) & (width <= LETTER_WIDTH[1] * height)
     if not letter.any():
         return out
     ox, oy = overlaps(b[letter], b[digit])
     shared = np.clip(ox, 0, None) * np.clip(oy, 0, None)
     letter[letter] = ~(shared > INSIDE * (width * height)[letter, None]).any(axis=1)
-    nodes = np.flatnonzero(digit | letter)
+    # Wider shapes read surely as none (a "w", letters run together) link a word's letters into
+    # one run, counting as neither letter nor digit: a merged pair of digits stays neutral.
+    nodes = np.flatnonzero(digit | letter | (none & (width > LETTER_WIDTH[1] * height)))
     run = line_runs(b[nodes])
     is_letter = letter[nodes]
     letters = np.bincount(run, weights=is_letter, minlength=len(nodes))
-    digits = np.bincount(run, weights=~is_letter, minlength=len(nodes))
+    digits = np.bincount(run, weights=digit[nodes], minlength=len(nodes))
     wordy = letters[run] >= digits[run]  # >= 1 for a digit's run
     out[nodes[wordy & doubtful[nodes]]] = True
     return out
@@ -66,3 +69,4 @@ def line_runs(boxes: np.ndarray) -> np.ndarray:
     larger = np.maximum(height[:, None], height[None, :])
     return components((larger <= HEIGHTS * smaller) & (oy >= LINE * smaller)
                       & (-ox >= GAP[0] * smaller) & (-ox <= GAP[1] * smaller))
+

@@ -53,6 +53,15 @@ def test_digits_that_outnumber_the_letters_of_their_run_stay():
         False, True, False, True]
 
 
+def test_a_wide_shape_read_as_none_links_a_word_but_is_no_letter():
+    # "two": t, a "w" wider than tall, o read 0 at 0.8. Without the w in the run, the t (a
+    # letter) is too far from the o to be its neighbour.
+    boxes = line(14, 40, 22)
+    assert in_words(boxes, probs_of(LETTER, LETTER, DOUBTFUL_0)).tolist() == [False, False, True]
+    # "1 [96] 1": a merged pair of digits read as none between doubtful digits is no letter.
+    assert not in_words(boxes, probs_of((1, 0.9), LETTER, (1, 0.9))).any()
+
+
 @pytest.mark.parametrize("width, letter", [(9, False), (12, True), (29, True), (33, False)])
 def test_a_letter_is_shaped_like_one(width, letter):
     """0.35-1 times as wide as tall: narrower is a bar (a thin 1 read as none), wider may be
