@@ -31,8 +31,9 @@ def in_words(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     Handwritten numbers next to a letter or a merged pair that reads as none keep their digits:
     they read surely (>= DOUBT), or outnumber the letters of their run, or a space (over 0.3
     heights) parts them from a printed label. Chosen on validation frames (bare surfaces: 28 ->
-    11 false digits, most of them letters of printed pages; 2 of 10,221 digits lost); on the
-    held-out surfaces 0.34 -> 0.27 false digits per frame.
+    11 false digits, most of them letters of printed pages; 2 of 10,221 digits lost; the wide
+    links then 11 -> 8, one more digit lost); on the held-out surfaces 0.34 -> 0.27 false digits
+    per frame.
     """
     labels = probs.argmax(axis=1)
     digit = labels != NOT_A_DIGIT
@@ -69,4 +70,3 @@ def line_runs(boxes: np.ndarray) -> np.ndarray:
     larger = np.maximum(height[:, None], height[None, :])
     return components((larger <= HEIGHTS * smaller) & (oy >= LINE * smaller)
                       & (-ox >= GAP[0] * smaller) & (-ox <= GAP[1] * smaller))
-

@@ -136,8 +136,8 @@ def stroke_width(alpha: np.ndarray) -> float:
 def test_a_ballpoint_draws_strokes_its_own_width_on_digits_of_any_size(pool):
     """--pen: a close-up's digits drawn with a ballpoint are as thin as the pen whatever their
     size, where a fine pen's thinning keeps a stroke that grows with the digit; the digit keeps
-    its height and its strokes stay joined. At --pen 0 a close-up is the one drawn before pens
-    existed (the pen is drawn from a stream of its own)."""
+    its height and its strokes stay joined. The pen is drawn from a stream of its own: at --pen 0
+    a close-up is the one `compose_scene` draws from the scene's stream alone."""
     from compose import Style, digit_alpha
 
     style = Style(chalk=False, ink=np.zeros(3, np.float32), print_ink=np.zeros(3, np.float32),

@@ -58,8 +58,10 @@ def test_a_wide_shape_read_as_none_links_a_word_but_is_no_letter():
     # letter) is too far from the o to be its neighbour.
     boxes = line(14, 40, 22)
     assert in_words(boxes, probs_of(LETTER, LETTER, DOUBTFUL_0)).tolist() == [False, False, True]
-    # "1 [96] 1": a merged pair of digits read as none between doubtful digits is no letter.
-    assert not in_words(boxes, probs_of((1, 0.9), LETTER, (1, 0.9))).any()
+    # "[96] 1": a merged pair of digits read as none beside a doubtful digit is no letter (were
+    # it one, the run would hold as many letters as digits); a letter on another line.
+    boxes = np.concatenate([line(40, 12), line(20, y=300)])
+    assert not in_words(boxes, probs_of(LETTER, (1, 0.9), LETTER)).any()
 
 
 @pytest.mark.parametrize("width, letter", [(9, False), (12, True), (29, True), (33, False)])

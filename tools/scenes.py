@@ -87,11 +87,12 @@ COVER = 0.75  # a digit candidate covers at least this share of its true box
 # segmenter cuts such a pair (`split_touching`) and the classifier must read the parts as digits
 # and the pair as none. Their gap, in digit heights: below 0 the strokes overlap.
 TOUCHING = 0.3
-# Share of close-ups drawn with a ballpoint's own width (px): thin beside big digits, as webcam
-# close-ups are (strokes 1-2% of the digit's height; a fine pen's thinning keeps 4% or more).
-# 0 by default: a model trained with half of them read 38 more of the thin validation close-ups,
-# but made more false digits on bare surfaces and read flagged 1s of real webcam photos as 7
-# (README, The model); `--pen 1` makes the thin-pen validation and test sets.
+# Share of close-ups drawn with a ballpoint's own width, px: 0.5-5% of their height, thinner
+# than a fine pen's thinning (median 5.5-10%) and than the webcam photos of the shared set (median
+# 6%, 4.5-8.7% from the 10th to the 90th percentile). 0 by default: a model trained with half of
+# them read 35 more of the thin validation close-ups, but made more false digits on bare
+# surfaces and read flagged 1s of webcam photos as 7 (README, The model); `--pen 1` makes the
+# thin-pen validation and test sets.
 PEN, PEN_WIDTH = 0.0, (1.5, 5.0)
 TOUCHING_GAP = (-0.15, 0.02)
 
