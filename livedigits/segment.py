@@ -15,6 +15,7 @@ MAX_CANDIDATES = 150
 MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
+BAR_FLAT = (1.4, 4.0)  # width over height of a piece that may be a 5's bar (`_merge_pieces`)
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
@@ -245,9 +246,10 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     candidate.
 
     A piece merges with a larger one when it is much shorter and sits just above or below it
-    (overlapping in x by a quarter of its width: a 5's bar often sticks out to the right), or
-    when its box lies mostly inside the larger box. Neighbouring digits, even on a slanted
-    line, are neither, so they stay apart.
+    (overlapping in x by a quarter of its width: a 5's bar often sticks out to the right), when
+    it is a flat bar level with the top of one body at its right, or when its box lies mostly
+    inside the larger box. Neighbouring digits, even on a slanted line, are none of these, so
+    they stay apart.
     """
     if len(boxes) < 2:
         return np.arange(len(boxes))
@@ -261,7 +263,25 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
                > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
     union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)
     union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
-    return components((stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall))
+    near = (stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall)
+    # A 5's bar drawn apart often floats at the top right of its body, beside rather than above
+    # it: a flat short piece (row) whose top is level with or above the body's (column), that
+    # starts right of the body's left edge and at most a tenth of the body's height clear of
+    # its right edge; their union is wider than a stacked pair's. It must be a stroke's
+    # thickness (a bit of a ruled line is thinner), beside one body only and joined to nothing
+    # else, so that no flat bit (a pen, a dash) chains neighbouring digits together.
+    flat = np.flatnonzero((w >= BAR_FLAT[0] * h) & (w <= BAR_FLAT[1] * h))  # rows: few
+    if not len(flat):
+        return components(near)
+    bh, height = h[flat], h.T
+    bar = ((bh < 0.6 * height) & (bh > 0.15 * height) & (y0[flat] <= y0.T + 0.25 * height)
+           & (overlap_y[flat] > -0.25 * height) & (x0[flat] >= x0.T)
+           & (overlap_x[flat] > -0.1 * height) & (union_w[flat] < 1.6 * union_h[flat])
+           & (union_h[flat] < 1.7 * height))
+    bar &= (bar.sum(axis=1, keepdims=True) == 1) & ~near[flat].any(axis=1, keepdims=True)
+    pieces, bodies = np.nonzero(bar)
+    near[flat[pieces], bodies] = near[bodies, flat[pieces]] = True
+    return components(near)
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,

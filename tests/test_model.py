@@ -34,9 +34,10 @@ def pages():
             for k in range(0, len(data["y_test"]), per)]
 
 
-# The target for MNIST read end to end is 99.0% (issue 12). The shipped model reads 98.9% (fp32)
-# and 98.8% (int8) of this subset, and 98.7% of all 10,000 test digits on pages
-# (tools/mnist_pages.py); the last release's model read 99.15% and 99.2% here. The target is
+# The target for MNIST read end to end is 99.0% (issue 12). The shipped model reads 98.95% (fp32
+# and int8, since 5s with a bar floating beside their body are merged) of this subset, and 98.9%
+# of all 10,000 test digits on pages (tools/mnist_pages.py); the last release's model read
+# 99.15% and 99.2% here. The target is
 # marked strictly, so a model that meets it again removes the mark; the floor below it guards
 # against falling further (0.3-0.4 points, 6-8 of the 2,000 digits, under today's figures).
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_committed_model_reads_mnist_pages_as_well_as_when_shipped(page_recall, 
     assert page_recall[int8] >= 0.985, f"{page_recall[int8]:.4f} of 2,000 MNIST digits read right"
 
 
-@pytest.mark.xfail(strict=True, reason="shipped model: 98.8-98.9% of the subset")
+@pytest.mark.xfail(strict=True, reason="shipped model: 98.95% of the subset (1,979 of 2,000)")
 @pytest.mark.parametrize("int8", [False, True])
 def test_committed_model_reads_mnist_pages_at_the_target(page_recall, int8):
     assert page_recall[int8] >= 0.99, f"{page_recall[int8]:.4f} of 2,000 MNIST digits read right"

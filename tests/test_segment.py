@@ -107,6 +107,26 @@ def test_a_five_whose_bar_sticks_out_to_the_right_is_one_candidate():
     assert box[1] <= 48 and box[0] + box[2] >= 168, "the bar belongs to the digit's box"
 
 
+def test_a_five_whose_bar_floats_beside_the_top_of_its_body_is_one_candidate():
+    """The bar at the top right, level with the body's top and just clear of it along x: it
+    is not above the body, so only the bar rule joins them (mnist_val: 16 digits)."""
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (70, 70), (68, 108), 255, 6)  # the body's stem, its top at y = 67
+    cv2.ellipse(mask, (95, 125), (30, 28), 0, -150, 160, 255, 6)
+    cv2.line(mask, (130, 76), (175, 62), 255, 8)  # the bar, right of the body, 3 px clear
+    (box,) = find_candidates(mask).boxes
+    assert box[0] <= 68 and box[0] + box[2] >= 175, "the bar belongs to the digit's box"
+
+
+def test_a_short_neighbour_beside_a_digit_stays_apart():
+    """A small digit written beside a tall one (a 1 and a small 0, as in "10" with a lower-case
+    0) is not taken for a bar: it is not flat."""
+    image = np.full((300, 400), 220, np.uint8)
+    cv2.line(image, (100, 100), (100, 190), 30, 6)  # a 1, 90 px
+    cv2.ellipse(image, (128, 120), (16, 20), 0, 0, 360, 30, 6)  # a 0 half as tall, 6 px clear
+    assert len(boxes_of(image)) == 2
+
+
 def test_ink_contrast_is_against_the_darkest_side():
     """Dark ink is measured against the darkest of the four strips around its box; a strip
     outside the frame does not count, and a box filling the frame scores 255."""
