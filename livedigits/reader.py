@@ -36,6 +36,7 @@ NARROW = 0.45  # width over height of a whole candidate below which it gets a se
 WIDENED = 0.5  # ...with its ink stretched along x to this share of its height
 MAX_LOOKS = 20  # per frame, the candidates that stand out most: a textured frame stays bounded
 LOOK_SURE = 0.9  # the widened look's digit replaces a "no digit" only this sure
+ONE_SIDED = 0.9  # a part read as a digit this sure replaces a whole read as none
 WHOLE = -1  # `parents` of a whole candidate; a second look at row r has LOOK - r
 LOOK = -2
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
@@ -184,21 +185,26 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
     them, if cut again, by the same rule).
 
     The parts win when both read as digits (or as parts that won) and the least confident digit
-    among them beats the whole (or the whole reads as no digit): touching digits. Otherwise the
-    whole stays.
+    among them beats the whole (or the whole reads as no digit): touching digits. They also win
+    when the whole reads as no digit and one part as a digit at ONE_SIDED or more: a digit
+    touching junk (texture, the end of a line, a letter), which stays a row read as no digit.
+    Otherwise the whole stays.
     """
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]
-    # A row's score: the confidence of the weakest digit of its reading, 0 if it reads as none.
+    # A row's score: the confidence of the weakest digit of its reading (of a one-sided cut, its
+    # digit's), 0 if it reads as none.
     score = np.where(labels != NOT_A_DIGIT, confidence, 0.0)
     left = np.flatnonzero(parents >= 0)[::2]  # parts come in pairs: left, then right
     cut = np.zeros(len(parents), bool)
     # Parts lie after the row they were cut from: the last pairs first, so the parts of a part
     # are decided before it.
     for lft, whole in zip(left[::-1].tolist(), parents[left[::-1]].tolist(), strict=True):
-        weakest = min(score[lft], score[lft + 1])
+        weakest, strongest = sorted((score[lft], score[lft + 1]))
         if weakest > score[whole]:  # so > 0: both parts read as digits
             cut[whole], score[whole] = True, weakest
+        elif score[whole] == 0 and strongest >= ONE_SIDED:
+            cut[whole], score[whole] = True, strongest
     keep = parents == WHOLE
     first_part = dict(zip(parents[left].tolist(), left.tolist(), strict=True))
     for row in np.flatnonzero(cut).tolist():  # a row before its parts: top down

@@ -201,8 +201,27 @@ def test_parts_of_parts_win_when_every_digit_of_them_reads_better():
     probs[6, 2], probs[6, 10] = 0.001, 0.99  # the last piece: no digit ...
     probs[2, 10], probs[2, 6] = 0.001, 0.9  # ... but its pair reads as a 6 (one of two digits)
     assert choose_parts(parents, probs).tolist() == [2, 3, 4]
-    probs[2, 6], probs[2, 10] = 0.001, 0.99  # neither: the whole stays, a non-digit
+    probs[2, 6], probs[2, 10] = 0.001, 0.99  # neither, but a part of it is a sure 6 ...
+    assert choose_parts(parents, probs).tolist() == [3, 4, 5, 6]  # ... the digits stay
+    probs[5, 6], probs[5, 10] = 0.001, 0.99  # no digit in that pair at all: it stays whole
+    assert choose_parts(parents, probs).tolist() == [2, 3, 4]
+    probs[3:5] = probs[5]  # and none in the other: the whole stays, a non-digit
     assert choose_parts(parents, probs).tolist() == [0]
+
+
+def test_a_sure_digit_touching_junk_is_cut_from_it():
+    """A whole read as no digit, cut into a sure digit and a piece of no digit (a digit touching
+    a stroke of texture, a ruled line's end, a letter): both parts replace the whole, so the
+    digit is read and the junk stays no digit. A doubtful part leaves the whole as it is."""
+    parents = np.array([-1, 0, 0])
+    probs = np.full((3, 11), 0.001, np.float32)
+    probs[0, 10], probs[1, 7], probs[2, 10] = 0.95, 0.96, 0.97
+    assert choose_parts(parents, probs).tolist() == [1, 2]
+    probs[1, 7], probs[1, 10] = 0.6, 0.3  # the 7 read doubtfully
+    assert choose_parts(parents, probs).tolist() == [0]
+    probs[0, 10], probs[0, 4] = 0.001, 0.55  # a whole read as a digit, however weakly
+    probs[1, 7], probs[1, 10] = 0.96, 0.001
+    assert choose_parts(parents, probs).tolist() == [0], "not when the whole is a digit"
 
 
 def test_four_touching_digits_are_cut_into_pairs_and_the_pairs_again():
