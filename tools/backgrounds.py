@@ -57,10 +57,11 @@ def photo(name: str, size: Size, rng: np.random.Generator) -> np.ndarray:
     return out * gain + offset
 
 
-def _rotate(field: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A texture field turned by a random angle (cropped from a larger one: no corners)."""
+def _rotate(field: np.ndarray, rng: np.random.Generator, most: float = 90) -> np.ndarray:
+    """A texture field turned by a random angle up to `most` degrees either way (cropped from a
+    larger one: no corners)."""
     h, w = field.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-90, 90), 1.0)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-most, most), 1.0)
     return cv2.warpAffine(field, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
 
 
@@ -146,8 +147,9 @@ LETTERS = "abcdefghiklmnoprstuvwxyz" * 3 + "ABCDEFGHKLMNOPRSTUVWXYZ" + " " * 12 
 
 
 def printed_page(size: Size, rng: np.random.Generator) -> np.ndarray:
-    """A printed page of words, often turned: its o, l, b, s and g read as 0, 1, 6, 5 and 9 one
-    by one, and the model must learn them in words (letters beside them) as no digit."""
+    """A printed page of words, often turned, also upside down: its o, l, b, s and g read as 0,
+    1, 6, 5 and 9 one by one, and the model must learn them in words (letters beside them) as no
+    digit."""
     w, h = size
     canvas = np.zeros((h, w), np.uint8)
     font = FONTS[rng.integers(len(FONTS))] | (cv2.FONT_ITALIC if rng.random() < 0.2 else 0)
@@ -163,7 +165,9 @@ def printed_page(size: Size, rng: np.random.Generator) -> np.ndarray:
     base = rng.uniform(170, 240)
     page = surface((base, base, base), 6 * lowfreq(size, 3, rng) + 2 * grain(size, rng))
     out = page - ink[..., None] * (base - rng.uniform(20, 90))
-    return _rotate(out, rng) if rng.random() < 0.5 else out
+    # Any way round: a page lying upside down reads "h" as 4 and "t" as 7 (most false digits
+    # on held-out surfaces, where the bundled page photo is turned all round).
+    return _rotate(out, rng, 180) if rng.random() < 0.5 else out
 
 
 def noise_field(size: Size, rng: np.random.Generator) -> np.ndarray:
