@@ -247,9 +247,9 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
 
     A piece merges with a larger one when it is much shorter and sits just above or below it
     (overlapping in x by a quarter of its width: a 5's bar often sticks out to the right), when
-    it is a flat bar level with the top of one body at its right, or when its box lies mostly
-    inside the larger box. Neighbouring digits, even on a slanted line, are none of these, so
-    they stay apart.
+    it is a flat bar level with the top of one body at its right, when the two are the halves
+    of a digit broken across its waist, or when its box lies mostly inside the larger box.
+    Neighbouring digits, even on a slanted line, are none of these, so they stay apart.
     """
     if len(boxes) < 2:
         return np.arange(len(boxes))
@@ -263,7 +263,12 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
                > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
     union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)
     union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
-    near = (stacked | inside) & (union_w < 1.2 * union_h) & (union_h < 1.6 * tall)
+    # A digit broken across its waist (a thin stroke lost to the threshold): two pieces of
+    # any height, one on the other, nearly touching, together less than twice the taller one
+    # (two digits of one size on two lines are at least that) and not a thin column.
+    halves = ((overlap_x > 0.6 * np.minimum(w, w.T)) & (overlap_y > -0.15 * tall)
+              & (overlap_y < 0.3 * short) & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h))
+    near = (((stacked | inside) & (union_h < 1.6 * tall)) | halves) & (union_w < 1.2 * union_h)
     # A 5's bar drawn apart often floats at the top right of its body, beside rather than above
     # it: a flat short piece (row) whose top is level with or above the body's (column), that
     # starts right of the body's left edge and at most a tenth of the body's height clear of

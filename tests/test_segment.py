@@ -127,6 +127,25 @@ def test_a_short_neighbour_beside_a_digit_stays_apart():
     assert len(boxes_of(image)) == 2
 
 
+def test_a_digit_broken_across_its_waist_is_one_candidate():
+    """An 8 whose thin waist the threshold lost: two loops, one on the other, 4 px apart."""
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(mask, (100, 74), (20, 20), 0, 0, 360, 255, 5)  # top loop, y 52-96
+    cv2.ellipse(mask, (100, 128), (26, 26), 0, 0, 360, 255, 5)  # bottom loop, y 100-156
+    (box,) = find_candidates(mask).boxes
+    assert box[1] <= 52 and box[1] + box[3] >= 155
+
+
+def test_digits_on_two_lines_stay_apart():
+    """Two lines of digits 4 px apart: no digit joins the one below it (their union is twice
+    as tall as either and narrow, unlike the halves of a broken digit)."""
+    image = np.full((480, 640), 220, np.uint8)
+    top, bottom = page("0808", size=(240, 640)), page("8080", size=(240, 640))
+    image[:240] = top
+    image[51:291] = np.minimum(image[51:291], bottom)  # digits 47 px tall, lines 4 px apart
+    assert len(boxes_of(image)) == 8
+
+
 def test_ink_contrast_is_against_the_darkest_side():
     """Dark ink is measured against the darkest of the four strips around its box; a strip
     outside the frame does not count, and a box filling the frame scores 255."""
