@@ -251,42 +251,48 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     of a digit broken across its waist, or when its box lies mostly inside the larger box.
     Neighbouring digits, even on a slanted line, are none of these, so they stay apart.
     """
-    if len(boxes) < 2:
-        return np.arange(len(boxes))
-    x0, y0, w, h = (boxes[:, i, None].astype(np.float32) for i in range(4))
-    x1, y1 = x0 + w, y0 + h
-    overlap_x, overlap_y = overlaps(boxes, boxes)
-    short, tall = np.minimum(h, h.T), np.maximum(h, h.T)
-    stacked = ((overlap_x > 0.25 * np.minimum(w, w.T)) & (short < 0.6 * tall)
-               & (overlap_y > -0.25 * tall) & (overlap_y < 0.4 * short))
-    inside = ((np.maximum(overlap_x, 0) * np.maximum(overlap_y, 0)
-               > 0.6 * np.minimum(w * h, (w * h).T)) & (short > 0.3 * tall))
-    union_w = np.maximum(x1, x1.T) - np.minimum(x0, x0.T)
-    union_h = np.maximum(y1, y1.T) - np.minimum(y0, y0.T)
+    n = len(boxes)
+    if n < 2:
+        return np.arange(n)
+    b = boxes.astype(np.float32)
+    x0, y0, w, h = b.T
+    overlap_x, overlap_y = overlaps(b, b)
+    # Every rule below wants a pair within a tenth of the taller one's height along x and a
+    # quarter along y: the pairs that close to each other, found against the tallest piece, are
+    # few, and the rules run on them alone (a frame of noise has hundreds of pieces).
+    top = h.max()
+    i, j = np.nonzero((overlap_x > -0.1 * top) & (overlap_y > -0.25 * top))
+    i, j = i[i != j], j[i != j]
+    ox, oy, wi, wj, hi, hj = overlap_x[i, j], overlap_y[i, j], w[i], w[j], h[i], h[j]
+    short, tall = np.minimum(hi, hj), np.maximum(hi, hj)
+    union_w = np.maximum(x0[i] + wi, x0[j] + wj) - np.minimum(x0[i], x0[j])
+    union_h = np.maximum(y0[i] + hi, y0[j] + hj) - np.minimum(y0[i], y0[j])
+    stacked = ((ox > 0.25 * np.minimum(wi, wj)) & (short < 0.6 * tall) & (oy > -0.25 * tall)
+               & (oy < 0.4 * short))
+    inside = ((np.maximum(ox, 0) * np.maximum(oy, 0) > 0.6 * np.minimum(wi * hi, wj * hj))
+              & (short > 0.3 * tall))
     # A digit broken across its waist (a thin stroke lost to the threshold): two pieces of
     # any height, one on the other, nearly touching, together less than twice the taller one
     # (two digits of one size on two lines are at least that) and not a thin column.
-    halves = ((overlap_x > 0.6 * np.minimum(w, w.T)) & (overlap_y > -0.15 * tall)
-              & (overlap_y < 0.3 * short) & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h))
+    halves = ((ox > 0.6 * np.minimum(wi, wj)) & (oy > -0.15 * tall) & (oy < 0.3 * short)
+              & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h))
     near = (((stacked | inside) & (union_h < 1.6 * tall)) | halves) & (union_w < 1.2 * union_h)
     # A 5's bar drawn apart often floats at the top right of its body, beside rather than above
-    # it: a flat short piece (row) whose top is level with or above the body's (column), that
-    # starts right of the body's left edge and at most a tenth of the body's height clear of
-    # its right edge; their union is wider than a stacked pair's. It must be a stroke's
-    # thickness (a bit of a ruled line is thinner), beside one body only and joined to nothing
-    # else, so that no flat bit (a pen, a dash) chains neighbouring digits together.
-    flat = np.flatnonzero((w >= BAR_FLAT[0] * h) & (w <= BAR_FLAT[1] * h))  # rows: few
-    if not len(flat):
-        return components(near)
-    bh, height = h[flat], h.T
-    bar = ((bh < 0.6 * height) & (bh > 0.15 * height) & (y0[flat] <= y0.T + 0.25 * height)
-           & (overlap_y[flat] > -0.25 * height) & (x0[flat] >= x0.T)
-           & (overlap_x[flat] > -0.1 * height) & (union_w[flat] < 1.6 * union_h[flat])
-           & (union_h[flat] < 1.7 * height))
-    bar &= (bar.sum(axis=1, keepdims=True) == 1) & ~near[flat].any(axis=1, keepdims=True)
-    pieces, bodies = np.nonzero(bar)
-    near[flat[pieces], bodies] = near[bodies, flat[pieces]] = True
-    return components(near)
+    # it: a flat short piece (i) whose top is level with or above the body's (j), that starts
+    # right of the body's left edge and at most a tenth of the body's height clear of its
+    # right edge; their union is wider than a stacked pair's. It must be a stroke's thickness
+    # (a bit of a ruled line is thinner), beside one body only and joined to nothing else, so
+    # that no flat bit (a pen, a dash) chains neighbouring digits together.
+    bar = ((wi >= BAR_FLAT[0] * hi) & (wi <= BAR_FLAT[1] * hi) & (hi < 0.6 * hj)
+           & (hi > 0.15 * hj) & (y0[i] <= y0[j] + 0.25 * hj) & (oy > -0.25 * hj)
+           & (x0[i] >= x0[j]) & (ox > -0.1 * hj) & (union_w < 1.6 * union_h)
+           & (union_h < 1.7 * hj))
+    joined = np.bincount(i[near], minlength=n) > 0
+    bar &= (np.bincount(i[bar], minlength=n)[i] == 1) & ~joined[i]
+    linked = np.zeros((n, n), bool)
+    linked[i[near], j[near]] = True  # both ways: every rule but the bar's is symmetric
+    linked[i[bar], j[bar]] = linked[j[bar], i[bar]] = True
+    return components(linked)
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
