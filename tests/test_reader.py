@@ -224,6 +224,20 @@ def test_a_sure_digit_touching_junk_is_cut_from_it():
     assert choose_parts(parents, probs).tolist() == [0], "not when the whole is a digit"
 
 
+def test_a_one_sided_cut_counts_its_digit_one_level_up():
+    """Three touching shapes, none a digit as a whole (row 0): cut into a pair (row 1) and a 4
+    read at 0.85 (row 2), the pair into a sure 7 and junk (rows 3, 4). The pair's one-sided cut
+    scores as its 7, so the first cut wins on its weaker digit, the 4 (> 0), though the 4 alone
+    is not sure enough to cut anything one-sidedly."""
+    parents = np.array([-1, 0, 0, 1, 1])
+    probs = np.full((5, 11), 0.001, np.float32)
+    probs[0, 10], probs[1, 10], probs[2, 4] = 0.99, 0.99, 0.85
+    probs[3, 7], probs[4, 10] = 0.95, 0.99
+    assert choose_parts(parents, probs).tolist() == [2, 3, 4]
+    probs[3, 7] = 0.8  # the 7 not sure: nothing is cut, the whole stays
+    assert choose_parts(parents, probs).tolist() == [0]
+
+
 def test_four_touching_digits_are_cut_into_pairs_and_the_pairs_again():
     """Four bars joined by thin links, one shape almost 2.5 times as wide as tall: cut at its
     middle link into two pairs, and each pair (still wider than tall) at its link, so each of

@@ -108,12 +108,12 @@ def test_a_five_whose_bar_sticks_out_to_the_right_is_one_candidate():
 
 
 def test_a_five_whose_bar_floats_beside_the_top_of_its_body_is_one_candidate():
-    """The bar at the top right, level with the body's top and just clear of it along x: it
-    is not above the body, so only the bar rule joins them (mnist_val: 16 digits)."""
+    """The bar at the top right, above the body's top and reaching only 3 px over its right
+    edge: it is not above the body, so only the bar rule joins them (mnist_val: 16 digits)."""
     mask = np.zeros((200, 200), np.uint8)
     cv2.line(mask, (70, 70), (68, 108), 255, 6)  # the body's stem, its top at y = 67
     cv2.ellipse(mask, (95, 125), (30, 28), 0, -150, 160, 255, 6)
-    cv2.line(mask, (130, 76), (175, 62), 255, 8)  # the bar, right of the body, 3 px clear
+    cv2.line(mask, (130, 76), (175, 62), 255, 8)  # the bar: x 126-179, y 58-80
     (box,) = find_candidates(mask).boxes
     assert box[0] <= 68 and box[0] + box[2] >= 175, "the bar belongs to the digit's box"
 
@@ -123,15 +123,28 @@ def test_a_short_neighbour_beside_a_digit_stays_apart():
     0) is not taken for a bar: it is not flat."""
     image = np.full((300, 400), 220, np.uint8)
     cv2.line(image, (100, 100), (100, 190), 30, 6)  # a 1, 90 px
-    cv2.ellipse(image, (128, 120), (16, 20), 0, 0, 360, 30, 6)  # a 0 half as tall, 6 px clear
+    cv2.ellipse(image, (128, 120), (16, 20), 0, 0, 360, 30, 6)  # a 0 half as tall, 5 px clear
     assert len(boxes_of(image)) == 2
 
 
+def test_a_flat_bit_joined_to_one_digit_is_no_bar_of_another():
+    """A pen lying just above a 7 joins it (a piece stacked on a digit); at the same time it
+    lies level with the top of a 1 at its left, as a 5's bar would. It may join one digit,
+    not chain the two into one shape."""
+    image = np.full((300, 400), 220, np.uint8)
+    cv2.line(image, (100, 100), (100, 190), 30, 6)  # the 1: x 97-103
+    cv2.line(image, (140, 100), (190, 100), 30, 6)  # the 7's bar
+    cv2.line(image, (190, 100), (160, 185), 30, 6)  # the 7's stem
+    cv2.line(image, (110, 88), (175, 76), 30, 8)  # the pen: flat, above the 7, beside the 1
+    boxes = boxes_of(image)
+    assert len(boxes) == 2 and boxes[:, 2].min() < 15, "the 1 stays a shape of its own"
+
+
 def test_a_digit_broken_across_its_waist_is_one_candidate():
-    """An 8 whose thin waist the threshold lost: two loops, one on the other, 4 px apart."""
+    """An 8 whose thin waist the threshold lost: two loops, one on the other, 1 px apart."""
     mask = np.zeros((200, 200), np.uint8)
-    cv2.ellipse(mask, (100, 74), (20, 20), 0, 0, 360, 255, 5)  # top loop, y 52-96
-    cv2.ellipse(mask, (100, 128), (26, 26), 0, 0, 360, 255, 5)  # bottom loop, y 100-156
+    cv2.ellipse(mask, (100, 74), (20, 20), 0, 0, 360, 255, 5)  # top loop, y 51-97
+    cv2.ellipse(mask, (100, 128), (26, 26), 0, 0, 360, 255, 5)  # bottom loop, y 99-157
     (box,) = find_candidates(mask).boxes
     assert box[1] <= 52 and box[1] + box[3] >= 155
 
