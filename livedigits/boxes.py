@@ -63,10 +63,19 @@ def components(near: np.ndarray) -> np.ndarray:
     """Group ids 0..G-1 of the boxes of a symmetric (N, N) bool matrix of neighbours: the boxes
     joined by any chain of neighbour pairs share one (the pieces of a digit, the letters of a
     word). The pairs are few, so a relabel per pair is cheap, whatever order the boxes come in."""
-    group = np.arange(len(near))
-    first, second = np.nonzero(np.triu(near, 1))
+    return joined(len(near), *np.nonzero(np.triu(near, 1)))
+
+
+def joined(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """`components` of n boxes from the pairs joined (`first[k]` with `second[k]`, in any order
+    and either way round), for a caller that has the pairs already."""
+    group = np.arange(n)
     if not len(first):  # nothing joined, the usual case: ids are already 0..n-1
         return group
+    # Each pair once, lower index first, in row order: the ids come out as `components` gives
+    # them for the same pairs.
+    first, second = np.unique(np.stack([np.minimum(first, second), np.maximum(first, second)],
+                                       axis=1), axis=0).T
     for i, j in zip(first.tolist(), second.tolist(), strict=True):
         gi, gj = group[i], group[j]
         if gi != gj:

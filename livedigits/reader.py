@@ -187,10 +187,9 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
     The parts win when both read as digits (or as parts that won) and the least confident digit
     among them beats the whole (or the whole reads as no digit): touching digits. They also win
     when the whole reads as no digit and one part as a digit at ONE_SIDED or more: a digit
-    touching junk (texture, the end of a line), which stays a row read as no digit. (Touching a
-    letter, a digit read under `words.DOUBT` then has a letter beside it and may be taken for
-    one.)
-    Otherwise the whole stays.
+    touching junk (texture, the end of a line), which stays a row read as no digit (junk shaped
+    like a letter may then make a doubtful digit a letter, `words.in_words`). Otherwise the
+    whole stays.
     """
     labels = probs.argmax(axis=1)
     confidence = probs[np.arange(len(probs)), labels]

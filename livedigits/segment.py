@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .boxes import components, overlaps
+from .boxes import joined, overlaps
 
 # Per frame, both polarities together (those that stand out most are kept): a frame of pure
 # noise must stay about as fast as a normal one, and a dense page keep its thin 1s.
@@ -258,8 +258,8 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     x0, y0, w, h = b.T
     overlap_x, overlap_y = overlaps(b, b)
     # Every rule below wants a pair within a tenth of the taller one's height along x and a
-    # quarter along y: the pairs that close to each other, found against the tallest piece, are
-    # few, and the rules run on them alone (a frame of noise has hundreds of pieces).
+    # quarter along y: the pairs that near, found against the tallest piece, are few, and the
+    # rules run on them alone (a frame of noise has hundreds of pieces).
     top = h.max()
     i, j = np.nonzero((overlap_x > -0.1 * top) & (overlap_y > -0.25 * top))
     i, j = i[i != j], j[i != j]
@@ -287,12 +287,9 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
            & (hi > 0.15 * hj) & (y0[i] <= y0[j] + 0.25 * hj) & (oy > -0.25 * hj)
            & (x0[i] >= x0[j]) & (ox > -0.1 * hj) & (union_w < 1.6 * union_h)
            & (union_h < 1.7 * hj))
-    joined = np.bincount(i[near], minlength=n) > 0
-    bar &= (np.bincount(i[bar], minlength=n)[i] == 1) & ~joined[i]
-    linked = np.zeros((n, n), bool)
-    linked[i[near], j[near]] = True  # both ways: every rule but the bar's is symmetric
-    linked[i[bar], j[bar]] = linked[j[bar], i[bar]] = True
-    return components(linked)
+    taken = np.bincount(i[near], minlength=n) > 0
+    bar &= (np.bincount(i[bar], minlength=n)[i] == 1) & ~taken[i]
+    return joined(n, np.concatenate([i[near], i[bar]]), np.concatenate([j[near], j[bar]]))
 
 
 def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,

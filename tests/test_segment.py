@@ -157,6 +157,14 @@ def test_digits_on_two_lines_stay_apart():
     image[:240] = top
     image[51:291] = np.minimum(image[51:291], bottom)  # digits 47 px tall, lines 4 px apart
     assert len(boxes_of(image)) == 8
+    # Each guard of the waist rule on its own: two flat 0s (wide enough, but together twice as
+    # tall as one) and a 1 over a shorter 1 (short enough together, but a thin column).
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (80, 60), (30, 18), 0, 0, 360, 255, 5)  # y 40-80
+    cv2.ellipse(mask, (80, 104), (30, 18), 0, 0, 360, 255, 5)  # y 84-124
+    cv2.line(mask, (200, 40), (200, 90), 255, 5)  # y 38-92
+    cv2.line(mask, (200, 100), (200, 130), 255, 5)  # y 98-132
+    assert len(find_candidates(mask).boxes) == 4
 
 
 def test_ink_contrast_is_against_the_darkest_side():
