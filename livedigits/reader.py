@@ -12,6 +12,7 @@ from .classify import CLASSES, NOT_A_DIGIT, Classifier
 from .group import group
 from .images import ImageLike, as_image
 from .level import LEVEL, level, line_angle, unlevel
+from .lone import lone_doubts
 from .normalize import CHANNELS, SIZE, normalize_batch
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
@@ -217,27 +218,29 @@ def choose_parts(parents: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray) -> Detections:
+def settle(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side: int) -> Detections:
     """The rows that stay, with their probabilities (see `settled_rows`)."""
-    rows, probs = settled_rows(boxes, probs, parents)
+    rows, probs = settled_rows(boxes, probs, parents, side)
     return Detections(boxes[rows], probs)
 
 
-def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray
+def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The rows that stay, and their probabilities: narrow wholes read as their second look
     where that is a digit (`take_second_looks`), each cut candidate's whole or parts
-    (`choose_parts`), then of two digits on one spot the more confident (`suppress`). A digit
-    among the letters of a printed word (`words.in_words`) stays a row, read as no digit: a
-    tracker counts that against it, where a missing row would only be a missed frame."""
+    (`choose_parts`), then of two digits on one spot the more confident (`suppress`). A doubtful
+    digit among the letters of a printed word (`words.in_words`) or small and alone
+    (`lone.lone_doubts`; `side`: the frame's shorter side in the boxes' pixels) stays a row, read
+    as no digit: a tracker counts that against it, where a missing row would only be a missed
+    frame."""
     probs = take_second_looks(parents, probs)
     rows = choose_parts(parents, probs)
     rows = rows[suppress(boxes[rows], probs[rows])]
     probs = probs[rows]
-    letters = in_words(boxes[rows], probs)
-    if letters.any():
+    doubts = in_words(boxes[rows], probs) | lone_doubts(boxes[rows], probs, side)
+    if doubts.any():
         probs = probs.copy()
-        probs[letters] = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
+        probs[doubts] = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
     return rows, probs
 
 
@@ -367,7 +370,8 @@ class Reader:
         Rows index the candidates themselves: a second look's row never stays."""
         candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates, shape)
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
-        rows, probs = settled_rows(boxes, self.classifier(batch), parents)
+        side = min(shape or blurred.shape)
+        rows, probs = settled_rows(boxes, self.classifier(batch), parents, side)
         return candidates, rows, probs
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:

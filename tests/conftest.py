@@ -62,6 +62,17 @@ def digit_mask(text: str = "7", height: int = 60, thickness: int = 5) -> np.ndar
     return np.where(mask > 127, np.uint8(255), np.uint8(0))
 
 
+def probs_of(*reads: tuple[int, float]) -> np.ndarray:
+    """One softmax row per (label, confidence); label 10 is "not a digit"."""
+    from livedigits.classify import NOT_A_DIGIT
+
+    probs = np.zeros((len(reads), NOT_A_DIGIT + 1), np.float32)
+    for row, (label, confidence) in enumerate(reads):
+        probs[row] = (1 - confidence) / NOT_A_DIGIT
+        probs[row, label] = confidence
+    return probs
+
+
 def drawn_digit(strokes: list[list[tuple[int, int]]], size: tuple[int, int] = (640, 360),
                 width: int = 14) -> np.ndarray:
     """Dark strokes on a white canvas, as the /draw page sends them: BGR uint8."""

@@ -5,21 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import probs_of
 
 import livedigits.reader as reader_module
 import livedigits.words as words_module
 from livedigits.classify import NOT_A_DIGIT
 from livedigits.reader import settle
 from livedigits.words import in_words, line_runs
-
-
-def probs_of(*reads: tuple[int, float]) -> np.ndarray:
-    """One softmax row per (label, confidence); label 10 is "not a digit"."""
-    probs = np.zeros((len(reads), NOT_A_DIGIT + 1), np.float32)
-    for row, (label, confidence) in enumerate(reads):
-        probs[row] = (1 - confidence) / NOT_A_DIGIT
-        probs[row, label] = confidence
-    return probs
 
 
 def line(*widths: int, height: int = 30, gap: int = 3, y: int = 100) -> np.ndarray:
@@ -134,7 +126,7 @@ def test_a_letter_stays_a_row_that_reads_as_no_digit():
     """The reader keeps the row (a tracker counts it against the digit), read as no digit."""
     boxes = line(22, 20, 12, 20)
     probs = probs_of(DOUBTFUL_0, LETTER, LETTER, LETTER)
-    settled = settle(boxes, probs, np.full(4, -1))
+    settled = settle(boxes, probs, np.full(4, -1), side=720)
     assert len(settled.boxes) == 4 and (settled.probs.argmax(axis=1) == NOT_A_DIGIT).all()
     assert probs[0].argmax() == 0, "the caller's array is left alone"
 
