@@ -132,7 +132,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        "both (the default; reading one is faster)")
     model.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                        metavar="DEG", help="turn frames this many degrees clockwise before "
-                       "reading (0, 90, 180, 270): a camera mounted sideways, a page on its side")
+                       "reading (0, 90, 180, 270): a camera mounted sideways, a page on its "
+                       "side (an image of a page on its side is found and turned without it)")
     model.add_argument("--every", type=POSITIVE, default=1, metavar="N",
                        help="read every Nth frame only; the others show the last reading")
     model.add_argument("--no-smooth", action="store_true", help="per-frame labels: no smoothing "

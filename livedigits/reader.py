@@ -14,6 +14,7 @@ from .images import ImageLike, as_image
 from .level import LEVEL, level, line_angle, unlevel
 from .lone import lone_doubts
 from .normalize import CHANNELS, SIZE, normalize_batch
+from .orient import PROBED, probe_batch, reads_poorly, turn_of
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
 from .segment import (
@@ -297,9 +298,11 @@ class Reader:
     min_confidence: weaker digits are dropped; scale: resize factor before segmentation
     (default: frames larger than 640 px are reduced to 640); rotate: degrees clockwise (0, 90,
     180, 270) that turn the frame upright, for a camera mounted sideways or a page on its side
-    (boxes stay in the source frame's pixels; a page turned less, its lines sloping over
-    `level.LEVEL`, is levelled by the reader itself); ink_is_dark: read only dark ink (True) or only
-    light ink (False), faster when the scene is known; both by default.
+    (boxes stay in the source frame's pixels; with 0, `read` without a tracker and `detect`
+    find and turn a page on its side themselves, see `_detect_oriented`; a page turned less,
+    its lines sloping over `level.LEVEL`, is levelled by the reader itself); ink_is_dark: read
+    only dark ink (True) or only light ink (False), faster when the scene is known; both by
+    default.
     """
 
     def __init__(self, model: str | Path | None = None, threads: int | None = 1,
@@ -331,48 +334,79 @@ class Reader:
         (False); both by default. Of two candidates read as digits on the same spot, only the
         more confident is kept; doubtful digits among the letters of a printed word read as no
         digit, and a narrow candidate that reads as no digit as its widened second look where
-        that reads as a digit (see `settle`). A page turned in view is read turned level (see
-        `_detect_upright`).
+        that reads as a digit (see `settle`). A page turned in view is read turned level, a page
+        on its side turned upright (see `_detect_oriented`).
         """
         frame = as_image(frame)
-        upright = self._detect_upright(frame, self.ink_is_dark if ink_is_dark is None
-                                       else ink_is_dark)
-        return Detections(unturn_boxes(upright.boxes, self.rotate, frame.shape), upright.probs)
+        upright, rotate = self._detect_oriented(
+            frame, self.ink_is_dark if ink_is_dark is None else ink_is_dark, sideways=True)
+        return Detections(unturn_boxes(upright.boxes, rotate, frame.shape), upright.probs)
 
-    def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None = None) -> Detections:
-        """`detect` with boxes in the frame turned upright (the frame itself without rotate).
+    def _detect_oriented(self, frame: np.ndarray, ink_is_dark: bool | None, sideways: bool
+                         ) -> tuple[Detections, int]:
+        """`detect` with boxes in the frame turned upright, and the clockwise degrees it was
+        turned by: `rotate`, or, with `sideways` and no `rotate` given, a quarter turn where the
+        frame reads poorly, a probe says that turned it reads as digits (`orient`), and read
+        turned it finds more digits (a page on its side)."""
+        upright, turned_by = self._detect_upright(frame, ink_is_dark, self.rotate,
+                                                  probe=sideways and not self.rotate)
+        if not turned_by:
+            return upright, self.rotate
+        turned, _ = self._detect_upright(frame, ink_is_dark, turned_by)
+        if (len(confident(turned.probs, self.min_confidence))
+                > len(confident(upright.probs, self.min_confidence))):
+            return turned, turned_by
+        return upright, self.rotate
+
+    def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None, rotate: int,
+                        probe: bool = False) -> tuple[Detections, int]:
+        """`detect` with boxes in the frame turned `rotate` degrees clockwise, and, with
+        `probe`, the quarter turn the probe of a poorly read frame suggests (0: none).
 
         Where the digits read lie on lines steeper than LEVEL (a page turned in view), the frame
         is turned level and read again; that reading is kept if it finds at least as many
         digits, its boxes mapped back (`level`).
         """
         if frame.size == 0:
-            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32))
-        blurred, factor = working_gray(turn(frame, self.rotate), self.scale)
-        candidates, rows, probs = self._read_working(blurred, ink_is_dark)
+            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32)), 0
+        blurred, factor = working_gray(turn(frame, rotate), self.scale)
+        candidates, rows, probs, turned_by = self._read_working(blurred, ink_is_dark, probe=probe)
         boxes = candidates.boxes[rows]
         sure = confident(probs, self.min_confidence)
         angle = line_angle(boxes[sure])
         if angle is not None and abs(angle) >= LEVEL:
             turned, matrix = level(blurred, angle)
-            again, rows, again_probs = self._read_working(turned, ink_is_dark, blurred.shape)
+            again, rows, again_probs, _ = self._read_working(turned, ink_is_dark, blurred.shape)
             again_boxes, inside = unlevel(again.boxes[rows], [again.masks[i] for i in rows],
                                           matrix, blurred.shape)
             if len(confident(again_probs[inside], self.min_confidence)) >= len(sure):
                 boxes, probs = again_boxes[inside], again_probs[inside]
-        return Detections(np.round(boxes / factor).astype(np.int32), probs)
+        return Detections(np.round(boxes / factor).astype(np.int32), probs), turned_by
 
     def _read_working(self, blurred: np.ndarray, ink_is_dark: bool | None,
-                      shape: tuple[int, int] | None = None
-                      ) -> tuple[Candidates, np.ndarray, np.ndarray]:
+                      shape: tuple[int, int] | None = None, probe: bool = False
+                      ) -> tuple[Candidates, np.ndarray, np.ndarray, int]:
         """A smoothed working-size frame segmented (`shape`: see `segment_frame`), classified in
-        one batch and settled: its candidates, the rows of them that stay, their probabilities.
-        Rows index the candidates themselves: a second look's row never stays."""
+        one batch and settled: its candidates, the rows of them that stay, their probabilities,
+        and with `probe` the quarter turn a probe suggests (`_probe`; 0: none). Rows index the
+        candidates themselves: a second look's row never stays."""
         candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates, shape)
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
         side = min(shape or blurred.shape)
         rows, probs = settled_rows(boxes, self.classifier(batch), parents, side)
-        return candidates, rows, probs
+        turned_by = self._probe(batch, parents, candidates.rank, rows, probs) if probe else 0
+        return candidates, rows, probs, turned_by
+
+    def _probe(self, batch: np.ndarray, parents: np.ndarray, rank: np.ndarray,
+               rows: np.ndarray, probs: np.ndarray) -> int:
+        """The clockwise degrees that would turn a poorly read frame upright (0: none): the
+        model inputs of the whole candidates read as no digit that stand out most, given a
+        quarter turn each way and classified in a second, small run (`orient`)."""
+        wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE)]
+        if not reads_poorly(len(confident(probs, self.min_confidence)), len(wholes)):
+            return 0
+        probed = wholes[np.argsort(-rank[wholes], kind="stable")[:PROBED]]
+        return turn_of(self.classifier(probe_batch(batch[probed])))
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of
@@ -383,10 +417,11 @@ class Reader:
         digit carries a stable `.track` id.
         """
         frame = as_image(frame)
-        detections = self._detect_upright(frame, self.ink_is_dark)
+        detections, rotate = self._detect_oriented(frame, self.ink_is_dark,
+                                                   sideways=tracker is None)
         if tracker is None:
             digits = decide(detections, self.min_confidence)
         else:
             digits = tracker.update(detections, self.min_confidence)
         # Reading order is the upright page's; the boxes go back to the source frame.
-        return unturn_reading(Reading(*group(digits)), self.rotate, frame.shape)
+        return unturn_reading(Reading(*group(digits)), rotate, frame.shape)

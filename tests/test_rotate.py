@@ -60,3 +60,26 @@ def test_rotate_on_the_command_line(tmp_path, reader):
 def test_rotate_is_validated():
     with pytest.raises(ValueError, match="rotate"):
         Reader(rotate=45)
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_a_page_on_its_side_is_turned_by_the_reader_itself(reader, degrees):
+    """Without rotate, a page on its side reads poorly, the probe finds its digits a quarter
+    turn away, and the reader reads it turned: the same numbers as upright, boxes in the
+    sideways frame's pixels."""
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    sideways = cv2.rotate(upright, UNDO[degrees])
+    want = Reader(rotate=degrees).read(sideways)
+    got = reader.read(sideways)
+    assert [n.text for n in got.numbers] == [n.text for n in want.numbers]
+    assert [d.box for d in got.digits] == [d.box for d in want.digits]
+    detected = {tuple(box) for box in reader.detect(sideways).boxes.tolist()}
+    assert {d.box for d in want.digits} <= detected
+
+
+def test_an_upright_page_and_a_given_rotate_are_never_turned_again(reader):
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    assert reader.read(upright) == Reader(rotate=0).read(upright)
+    # Told how the camera is mounted, the reader reads it so, even where that reads poorly.
+    sideways = cv2.rotate(upright, UNDO[90])
+    assert len(Reader(rotate=180).read(sideways).digits) < len(reader.read(sideways).digits) / 2

@@ -1,0 +1,44 @@
+"""A page on its side: most of its digits read as no digit upright, and as sure digits when their
+model inputs are given a quarter turn. A cheap probe on a frame that reads poorly says whether
+and which way to read it turned. Pure functions over the classifier's batch and probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .classify import NOT_A_DIGIT
+
+POOR = 5  # candidates read as no digit, at least, for a frame to be probed...
+POOR_SHARE = 0.5  # ...and digits read at most this share of them
+PROBED = 20  # the candidates read as no digit that stand out most are probed, at most
+SURE = 0.9  # a probed candidate counts for a turn when it reads as a digit this surely...
+TURNED = 3  # ...and a turn is tried when at least this many...
+TURNED_SHARE = 0.3  # ...and this share of the probed count for it
+# np.rot90 k (counter-clockwise quarter turns of a model input) -> the clockwise degrees that
+# turn the frame upright (Reader's `rotate`)
+DEGREES = {1: 270, 3: 90}
+
+
+def reads_poorly(digits: int, rejected: int) -> bool:
+    """Whether a frame with `digits` read and `rejected` candidates read as no digit is worth a
+    probe: a page on its side, or texture (which the probe then rules out)."""
+    return rejected >= POOR and digits <= POOR_SHARE * rejected
+
+
+def probe_batch(batch: np.ndarray) -> np.ndarray:
+    """The (N, 28, 28, C) model inputs of the probed candidates turned both ways: 2N rows, first
+    a quarter turn counter-clockwise, then clockwise."""
+    return np.ascontiguousarray(np.concatenate([np.rot90(batch, k, axes=(1, 2))
+                                                for k in DEGREES]))
+
+
+def turn_of(probs: np.ndarray) -> int:
+    """From the probabilities of `probe_batch`'s rows: the clockwise degrees that would turn the
+    frame upright (90 or 270), or 0 when neither way reads enough sure digits."""
+    labels, confidence = probs.argmax(axis=1), probs.max(axis=1)
+    sure = ((labels != NOT_A_DIGIT) & (confidence >= SURE)).reshape(len(DEGREES), -1)
+    counts = sure.sum(axis=1)
+    best = int(np.argmax(counts))
+    if counts[best] < max(TURNED, TURNED_SHARE * sure.shape[1]):
+        return 0
+    return list(DEGREES.values())[best]
