@@ -32,13 +32,14 @@ def probe_batch(batch: np.ndarray) -> np.ndarray:
                                                 for k in DEGREES]))
 
 
-def turn_of(probs: np.ndarray) -> int:
-    """From the probabilities of `probe_batch`'s rows: the clockwise degrees that would turn the
-    frame upright (90 or 270), or 0 when neither way reads enough sure digits."""
+def turns_of(probs: np.ndarray) -> tuple[int, ...]:
+    """From the probabilities of `probe_batch`'s rows: the clockwise degrees (90, 270) that may
+    turn the frame upright, the way that reads more sure digits first, or none when neither way
+    reads enough. Both may pass (upside down, 0, 1, 6, 8 and 9 still read as digits): the
+    reader then reads both ways and keeps the one that finds more."""
     labels, confidence = probs.argmax(axis=1), probs.max(axis=1)
     sure = ((labels != NOT_A_DIGIT) & (confidence >= SURE)).reshape(len(DEGREES), -1)
     counts = sure.sum(axis=1)
-    best = int(np.argmax(counts))
-    if counts[best] < max(TURNED, TURNED_SHARE * sure.shape[1]):
-        return 0
-    return list(DEGREES.values())[best]
+    enough = counts >= max(TURNED, TURNED_SHARE * sure.shape[1])
+    order = np.argsort(-counts, kind="stable")
+    return tuple(list(DEGREES.values())[i] for i in order.tolist() if enough[i])

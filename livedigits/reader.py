@@ -14,7 +14,7 @@ from .images import ImageLike, as_image
 from .level import LEVEL, level, line_angle, unlevel
 from .lone import lone_doubts
 from .normalize import CHANNELS, SIZE, normalize_batch
-from .orient import PROBED, probe_batch, reads_poorly, turn_of
+from .orient import PROBED, probe_batch, reads_poorly, turns_of
 from .rotate import check as check_turn
 from .rotate import turn, unturn_boxes, unturn_reading
 from .segment import (
@@ -42,7 +42,7 @@ ONE_SIDED = 0.9  # a part read as a digit this sure replaces a whole read as non
 WHOLE = -1  # `parents` of a whole candidate; a second look at row r has LOOK - r
 LOOK = -2
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
-NOISY = 12  # grey levels of `grain` above which a halved frame is still blurred 5x5
+NOISY = 12  # grey levels of `grain` above which a reduced frame is still blurred 5x5
 
 
 def work_scale(shape: tuple[int, ...], scale: float | None = None) -> float:
@@ -238,10 +238,15 @@ def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side
     rows = choose_parts(parents, probs)
     rows = rows[suppress(boxes[rows], probs[rows])]
     probs = probs[rows]
-    doubts = in_words(boxes[rows], probs) | lone_doubts(boxes[rows], probs, side)
-    if doubts.any():
+    none = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
+    letters = in_words(boxes[rows], probs)
+    if letters.any():
         probs = probs.copy()
-        probs[doubts] = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
+        probs[letters] = none
+    lone = lone_doubts(boxes[rows], probs, side)  # a letter is no company
+    if lone.any():
+        probs = probs.copy()
+        probs[lone] = none
     return rows, probs
 
 
@@ -327,19 +332,21 @@ class Reader:
         masks = thresholds(blurred, polarities(ink_is_dark))
         return (masks[0] if len(masks) == 1 else masks[0] | masks[1]), scale
 
-    def detect(self, frame: ImageLike, ink_is_dark: bool | None = None) -> Detections:
+    def detect(self, frame: ImageLike, ink_is_dark: bool | None = None,
+               sideways: bool = True) -> Detections:
         """Every candidate of one frame with its class probabilities, boxes in frame pixels.
 
         `frame`: as for `read`. `ink_is_dark`: read only dark ink (True) or only light ink
         (False); both by default. Of two candidates read as digits on the same spot, only the
         more confident is kept; doubtful digits among the letters of a printed word read as no
         digit, and a narrow candidate that reads as no digit as its widened second look where
-        that reads as a digit (see `settle`). A page turned in view is read turned level, a page
-        on its side turned upright (see `_detect_oriented`).
+        that reads as a digit (see `settle`). A page turned in view is read turned level, and,
+        with `sideways`, a page on its side turned upright (see `_detect_oriented`): pass False
+        for the frames of a stream fed to a `Tracker`, whose boxes must stay in one frame.
         """
         frame = as_image(frame)
         upright, rotate = self._detect_oriented(
-            frame, self.ink_is_dark if ink_is_dark is None else ink_is_dark, sideways=True)
+            frame, self.ink_is_dark if ink_is_dark is None else ink_is_dark, sideways)
         return Detections(unturn_boxes(upright.boxes, rotate, frame.shape), upright.probs)
 
     def _detect_oriented(self, frame: np.ndarray, ink_is_dark: bool | None, sideways: bool
@@ -348,29 +355,31 @@ class Reader:
         turned by: `rotate`, or, with `sideways` and no `rotate` given, a quarter turn where the
         frame reads poorly, a probe says that turned it reads as digits (`orient`), and read
         turned it finds more digits (a page on its side)."""
-        upright, turned_by = self._detect_upright(frame, ink_is_dark, self.rotate,
-                                                  probe=sideways and not self.rotate)
-        if not turned_by:
-            return upright, self.rotate
-        turned, _ = self._detect_upright(frame, ink_is_dark, turned_by)
-        if (len(confident(turned.probs, self.min_confidence))
-                > len(confident(upright.probs, self.min_confidence))):
-            return turned, turned_by
-        return upright, self.rotate
+        best, turns = self._detect_upright(frame, ink_is_dark, self.rotate,
+                                           probe=sideways and not self.rotate)
+        best_rotate = self.rotate
+        most = len(confident(best.probs, self.min_confidence))
+        for quarter in turns:
+            rotate = (self.rotate + quarter) % 360
+            turned, _ = self._detect_upright(frame, ink_is_dark, rotate)
+            found = len(confident(turned.probs, self.min_confidence))
+            if found > most:
+                best, best_rotate, most = turned, rotate, found
+        return best, best_rotate
 
     def _detect_upright(self, frame: np.ndarray, ink_is_dark: bool | None, rotate: int,
-                        probe: bool = False) -> tuple[Detections, int]:
+                        probe: bool = False) -> tuple[Detections, tuple[int, ...]]:
         """`detect` with boxes in the frame turned `rotate` degrees clockwise, and, with
-        `probe`, the quarter turn the probe of a poorly read frame suggests (0: none).
+        `probe`, the quarter turns the probe of a poorly read frame suggests (`_probe`).
 
         Where the digits read lie on lines steeper than LEVEL (a page turned in view), the frame
         is turned level and read again; that reading is kept if it finds at least as many
         digits, its boxes mapped back (`level`).
         """
         if frame.size == 0:
-            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32)), 0
+            return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32)), ()
         blurred, factor = working_gray(turn(frame, rotate), self.scale)
-        candidates, rows, probs, turned_by = self._read_working(blurred, ink_is_dark, probe=probe)
+        candidates, rows, probs, turns = self._read_working(blurred, ink_is_dark, probe=probe)
         boxes = candidates.boxes[rows]
         sure = confident(probs, self.min_confidence)
         angle = line_angle(boxes[sure])
@@ -381,32 +390,33 @@ class Reader:
                                           matrix, blurred.shape)
             if len(confident(again_probs[inside], self.min_confidence)) >= len(sure):
                 boxes, probs = again_boxes[inside], again_probs[inside]
-        return Detections(np.round(boxes / factor).astype(np.int32), probs), turned_by
+        return Detections(np.round(boxes / factor).astype(np.int32), probs), turns
 
     def _read_working(self, blurred: np.ndarray, ink_is_dark: bool | None,
                       shape: tuple[int, int] | None = None, probe: bool = False
-                      ) -> tuple[Candidates, np.ndarray, np.ndarray, int]:
+                      ) -> tuple[Candidates, np.ndarray, np.ndarray, tuple[int, ...]]:
         """A smoothed working-size frame segmented (`shape`: see `segment_frame`), classified in
         one batch and settled: its candidates, the rows of them that stay, their probabilities,
-        and with `probe` the quarter turn a probe suggests (`_probe`; 0: none). Rows index the
+        and with `probe` the quarter turns a probe suggests (`_probe`). Rows index the
         candidates themselves: a second look's row never stays."""
         candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates, shape)
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
         side = min(shape or blurred.shape)
         rows, probs = settled_rows(boxes, self.classifier(batch), parents, side)
-        turned_by = self._probe(batch, parents, candidates.rank, rows, probs) if probe else 0
-        return candidates, rows, probs, turned_by
+        turns = self._probe(batch, parents, candidates.rank, rows, probs) if probe else ()
+        return candidates, rows, probs, turns
 
     def _probe(self, batch: np.ndarray, parents: np.ndarray, rank: np.ndarray,
-               rows: np.ndarray, probs: np.ndarray) -> int:
-        """The clockwise degrees that would turn a poorly read frame upright (0: none): the
-        model inputs of the whole candidates read as no digit that stand out most, given a
-        quarter turn each way and classified in a second, small run (`orient`)."""
+               rows: np.ndarray, probs: np.ndarray) -> tuple[int, ...]:
+        """The clockwise quarter turns that may set a poorly read frame upright (none for a
+        frame that reads well): the model inputs of the whole candidates read as no digit that
+        stand out most, given a quarter turn each way and classified in a second, small run
+        (`orient`)."""
         wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE)]
         if not reads_poorly(len(confident(probs, self.min_confidence)), len(wholes)):
-            return 0
+            return ()
         probed = wholes[np.argsort(-rank[wholes], kind="stable")[:PROBED]]
-        return turn_of(self.classifier(probe_batch(batch[probed])))
+        return turns_of(self.classifier(probe_batch(batch[probed])))
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:
         """Digits and numbers of one frame (BGR, BGRA or gray; 8-bit, 16-bit or float), or of

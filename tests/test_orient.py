@@ -6,7 +6,7 @@ import numpy as np
 from conftest import probs_of
 
 from livedigits.classify import NOT_A_DIGIT
-from livedigits.orient import probe_batch, reads_poorly, turn_of
+from livedigits.orient import probe_batch, reads_poorly, turns_of
 
 NONE = (NOT_A_DIGIT, 0.95)
 
@@ -30,13 +30,21 @@ def test_the_turn_that_reads_sure_digits_wins():
     # 6 probed candidates: counter-clockwise rows first, then clockwise.
     ccw = [(7, 0.99)] * 4 + [NONE] * 2
     cw = [(4, 0.6)] * 2 + [NONE] * 4
-    assert turn_of(probs_of(*ccw, *cw)) == 270  # turned counter-clockwise it reads: rotate 270
-    assert turn_of(probs_of(*cw, *ccw)) == 90
+    assert turns_of(probs_of(*ccw, *cw)) == (270,)  # turned counter-clockwise it reads: 270
+    assert turns_of(probs_of(*cw, *ccw)) == (90,)
+
+
+def test_both_turns_are_tried_when_both_read_enough_the_better_first():
+    """Upside down, a 0, 1, 8 or a 6 for a 9 still reads: the reader reads both ways."""
+    right = [(7, 0.99)] * 5 + [NONE]
+    upside_down = [(8, 0.99)] * 3 + [NONE] * 3
+    assert turns_of(probs_of(*upside_down, *right)) == (90, 270)
+    assert turns_of(probs_of(*right, *right)) == (270, 90)
 
 
 def test_no_turn_when_neither_way_reads_enough_sure_digits():
     texture = [(1, 0.95)] * 2 + [(4, 0.7)] * 3 + [NONE] * 5
-    assert turn_of(probs_of(*texture, *texture)) == 0
+    assert turns_of(probs_of(*texture, *texture)) == ()
     # 3 sure digits of 20 probed: under TURNED_SHARE
     many = [(7, 0.99)] * 3 + [NONE] * 17
-    assert turn_of(probs_of(*many, *[NONE] * 20)) == 0
+    assert turns_of(probs_of(*many, *[NONE] * 20)) == ()

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import SAMPLES, run_cli
 
-from livedigits import Reader
+import livedigits.reader as reader_module
+from livedigits import Reader, Tracker
 from livedigits.rotate import turn, unturn_boxes
 
 # A frame turned by UNDO[d] is set upright again by turning it d degrees clockwise.
@@ -77,9 +78,27 @@ def test_a_page_on_its_side_is_turned_by_the_reader_itself(reader, degrees):
     assert {d.box for d in want.digits} <= detected
 
 
-def test_an_upright_page_and_a_given_rotate_are_never_turned_again(reader):
+def no_probe(*_):
+    raise AssertionError("probed")
+
+
+def test_an_upright_page_a_stream_and_a_given_rotate_are_never_probed(reader, monkeypatch):
     upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
-    assert reader.read(upright) == Reader(rotate=0).read(upright)
-    # Told how the camera is mounted, the reader reads it so, even where that reads poorly.
     sideways = cv2.rotate(upright, UNDO[90])
-    assert len(Reader(rotate=180).read(sideways).digits) < len(reader.read(sideways).digits) / 2
+    monkeypatch.setattr(reader_module, "probe_batch", no_probe)
+    assert len(reader.read(upright).digits) > 20  # it reads well: no probe
+    # A stream keeps its frames as they come: a tracker's boxes must stay in one frame.
+    tracker = Tracker()
+    assert len(reader.read(sideways, tracker).digits) < 5
+    assert len(reader.detect(sideways, sideways=False).boxes) > 0
+    # Told how the camera is mounted, the reader reads it so, even where that reads poorly.
+    assert len(Reader(rotate=180).read(sideways).digits) < 5
+
+
+def test_a_turned_reading_is_kept_only_when_it_finds_more_digits(reader, monkeypatch):
+    """Whatever the probe says, an upright page read turned finds fewer digits: it stays."""
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    expected = reader.read(upright)
+    monkeypatch.setattr(reader_module, "reads_poorly", lambda digits, rejected: True)
+    monkeypatch.setattr(reader_module, "turns_of", lambda probs: (90, 270))
+    assert reader.read(upright) == expected
