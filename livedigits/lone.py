@@ -13,18 +13,21 @@ SURE = 0.9  # digits read at least this surely always stay
 # false digits out on validation, but doubted a thin pen "1" held at arm's length: 16%.)
 SMALL = 0.15
 # A neighbour: another digit whose centre is at most NEAR times the smaller height away, in any
-# direction (the lines of a page turned in view slope).
+# direction (the lines of a page turned in view slope), and at most LIKE times as tall or short:
+# the digits of a number are of a size, a blob of texture beside a speck is no number.
 NEAR = 3.0
+LIKE = 1.5
 
 
 def lone_doubts(boxes: np.ndarray, probs: np.ndarray, side: int) -> np.ndarray:
     """Per row, True for a digit read under SURE, shorter than SMALL of `side` (the frame's
     shorter side, in the boxes' pixels), with no other row read as a digit beside it.
 
-    Chosen on validation frames (15 sets, 10,760 digits): 8 digits lost, 39 false digits fewer,
-    F1 93.3 -> 93.4% (bare surfaces: 18 -> 11 false digits in 100 frames at 1280x720, 38 -> 25
-    at mixed sizes). Neighbours found along lines only (vertical overlap) lost 18 digits, most
-    of them on pages turned in view; SURE 0.8 or 0.85 kept fewer false digits out.
+    Chosen on validation frames (15 sets, 10,760 digits): 10 digits lost, 47 false digits fewer,
+    F1 93.3 -> 93.5% (bare surfaces: 18 -> 11 false digits in 100 frames at 1280x720, 38 -> 25
+    at mixed sizes; without LIKE, 8 lost and 39 fewer). Neighbours found along lines only
+    (vertical overlap) lost 18 digits, most of them on pages turned in view; SURE 0.8 or 0.85
+    kept fewer false digits out.
     """
     labels = probs.argmax(axis=1)
     digit = labels != NOT_A_DIGIT
@@ -36,8 +39,9 @@ def lone_doubts(boxes: np.ndarray, probs: np.ndarray, side: int) -> np.ndarray:
         return out
     centre = b[:, :2] + b[:, 2:] / 2
     apart = np.linalg.norm(centre[doubtful][:, None] - centre[digit][None], axis=2)
-    smaller = np.minimum(b[doubtful, 3][:, None], b[digit, 3][None, :])
-    beside = apart <= NEAR * smaller
+    heights, others = b[doubtful, 3][:, None], b[digit, 3][None, :]
+    smaller = np.minimum(heights, others)
+    beside = (apart <= NEAR * smaller) & (np.maximum(heights, others) <= LIKE * smaller)
     # A doubtful digit is its own neighbour: it needs one more.
     out[doubtful] = beside.sum(axis=1) < 2
     return out

@@ -40,6 +40,12 @@ def test_a_digit_far_away_is_no_company():
     assert lone_doubts(boxes, probs_of(DOUBTFUL_4, SURE_1), SIDE).tolist() == [True, False]
 
 
+def test_a_digit_of_another_size_is_no_company():
+    """A speck read as a doubtful digit beside a blob read as one: no number is written so."""
+    boxes = boxes_of((600, 300, 20, 30), (625, 290, 40, 50))
+    assert lone_doubts(boxes, probs_of(DOUBTFUL_4, SURE_1), SIDE).tolist() == [True, False]
+
+
 def test_a_row_read_as_no_digit_is_no_company():
     boxes = boxes_of((600, 300, 20, 30), (625, 300, 20, 30))
     probs = probs_of(DOUBTFUL_4, (NOT_A_DIGIT, 0.99))
