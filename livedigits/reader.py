@@ -429,9 +429,22 @@ class Reader:
         frame = as_image(frame)
         detections, rotate = self._detect_oriented(frame, self.ink_is_dark,
                                                    sideways=tracker is None)
+        return self._reading(detections, rotate, frame.shape, tracker)
+
+    def detect_and_read(self, frame: ImageLike) -> tuple[Detections, Reading]:
+        """`detect(frame)` and `read(frame)` (no tracker) from one pass over the frame, for a
+        caller that wants both (the server's /read with probabilities)."""
+        frame = as_image(frame)
+        upright, rotate = self._detect_oriented(frame, self.ink_is_dark, sideways=True)
+        return (Detections(unturn_boxes(upright.boxes, rotate, frame.shape), upright.probs),
+                self._reading(upright, rotate, frame.shape))
+
+    def _reading(self, upright: Detections, rotate: int, shape: tuple[int, ...],
+                 tracker: Tracker | None = None) -> Reading:
+        """The reading of detections in the frame turned `rotate` degrees, its boxes back in
+        the source frame of `shape` (reading order is the upright page's)."""
         if tracker is None:
-            digits = decide(detections, self.min_confidence)
+            digits = decide(upright, self.min_confidence)
         else:
-            digits = tracker.update(detections, self.min_confidence)
-        # Reading order is the upright page's; the boxes go back to the source frame.
-        return unturn_reading(Reading(*group(digits)), rotate, frame.shape)
+            digits = tracker.update(upright, self.min_confidence)
+        return unturn_reading(Reading(*group(digits)), rotate, shape)

@@ -262,8 +262,10 @@ class Server:
         probabilities of a single digit (or of the only candidate) as `probs`."""
         image = decode(data)
         with self.read_lock:
-            reading = self.reader.read(image)
-            detections = self.reader.detect(image) if probs else None
+            if probs:
+                detections, reading = self.reader.detect_and_read(image)
+            else:
+                detections, reading = None, self.reader.read(image)
         out = record(Frame(image, 0, 0.0), reading)
         if detections is not None:
             boxes = detections.boxes.tolist()

@@ -102,3 +102,13 @@ def test_a_turned_reading_is_kept_only_when_it_finds_more_digits(reader, monkeyp
     monkeypatch.setattr(reader_module, "reads_poorly", lambda digits, rejected: True)
     monkeypatch.setattr(reader_module, "turns_of", lambda probs: (90, 270))
     assert reader.read(upright) == expected
+
+
+def test_detect_and_read_is_detect_and_read(reader):
+    """One pass for both, upright and on its side (turned by the reader itself)."""
+    upright = cv2.imread(str(SAMPLES / "frames" / "frame_12.jpg"))
+    for frame in (upright, cv2.rotate(upright, UNDO[90])):
+        detections, reading = reader.detect_and_read(frame)
+        assert reading == reader.read(frame)
+        np.testing.assert_array_equal(detections.boxes, reader.detect(frame).boxes)
+        np.testing.assert_array_equal(detections.probs, reader.detect(frame).probs)
