@@ -16,6 +16,13 @@ MODEL_NAME = "digits_cnn.onnx"
 INT8_MODEL_NAME = "digits_cnn_int8.onnx"
 
 
+def confident(probs: np.ndarray, min_confidence: float) -> np.ndarray:
+    """The rows of `probs` (N, CLASSES) where a digit wins with at least `min_confidence`."""
+    labels = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(probs)), labels]
+    return np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
+
+
 class ModelError(ValueError):
     """The model file is missing, unreadable or does not take (N, 28, 28, 2) -> (N, 11)."""
 

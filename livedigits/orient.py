@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classify import NOT_A_DIGIT
+from .classify import confident
 
 POOR = 5  # candidates read as no digit, at least, for a frame to be probed...
 POOR_SHARE = 0.5  # ...and digits read at most this share of them
@@ -37,9 +37,8 @@ def turns_of(probs: np.ndarray) -> tuple[int, ...]:
     turn the frame upright, the way that reads more sure digits first, or none when neither way
     reads enough. Both may pass (upside down, 0, 1, 6, 8 and 9 still read as digits): the
     reader then reads both ways and keeps the one that finds more."""
-    labels, confidence = probs.argmax(axis=1), probs.max(axis=1)
-    sure = ((labels != NOT_A_DIGIT) & (confidence >= SURE)).reshape(len(DEGREES), -1)
-    counts = sure.sum(axis=1)
-    enough = counts >= max(TURNED, TURNED_SHARE * sure.shape[1])
+    ways = np.split(probs, len(DEGREES))
+    counts = np.array([len(confident(way, SURE)) for way in ways])
+    enough = counts >= max(TURNED, TURNED_SHARE * len(ways[0]))
     order = np.argsort(-counts, kind="stable")
     return tuple(list(DEGREES.values())[i] for i in order.tolist() if enough[i])

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .boxes import overlaps
-from .classify import CLASSES, NOT_A_DIGIT, Classifier
+from .classify import CLASSES, NOT_A_DIGIT, Classifier, confident
 from .group import group
 from .images import ImageLike, as_image
 from .level import LEVEL, level, line_angle, unlevel
@@ -43,6 +43,7 @@ WHOLE = -1  # `parents` of a whole candidate; a second look at row r has LOOK - 
 LOOK = -2
 MAX_SIDE = 640  # frames are segmented at most this large: 720p is halved exactly (fast)
 NOISY = 12  # grey levels of `grain` above which a reduced frame is still blurred 5x5
+READ_AS_NONE = np.eye(CLASSES, dtype=np.float32)[NOT_A_DIGIT]  # a letter's or a lone doubt's row
 
 
 def work_scale(shape: tuple[int, ...], scale: float | None = None) -> float:
@@ -238,15 +239,9 @@ def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side
     rows = choose_parts(parents, probs)
     rows = rows[suppress(boxes[rows], probs[rows])]
     probs = probs[rows]
-    none = np.eye(probs.shape[1], dtype=probs.dtype)[NOT_A_DIGIT]
-    letters = in_words(boxes[rows], probs)
-    if letters.any():
-        probs = probs.copy()
-        probs[letters] = none
-    lone = lone_doubts(boxes[rows], probs, side)  # a letter is no company
-    if lone.any():
-        probs = probs.copy()
-        probs[lone] = none
+    # probs[rows] is a copy (fancy indexing): rows can be set to "no digit" in place.
+    probs[in_words(boxes[rows], probs)] = READ_AS_NONE
+    probs[lone_doubts(boxes[rows], probs, side)] = READ_AS_NONE  # a letter is no company
     return rows, probs
 
 
@@ -274,13 +269,6 @@ def suppress(boxes: np.ndarray, probs: np.ndarray, cover: float = 0.5) -> np.nda
     return np.flatnonzero(keep)
 
 
-def confident(probs: np.ndarray, min_confidence: float) -> np.ndarray:
-    """The rows where a digit wins with at least `min_confidence`."""
-    labels = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(probs)), labels]
-    return np.flatnonzero((labels != NOT_A_DIGIT) & (confidence >= min_confidence))
-
-
 def decide(detections: Detections, min_confidence: float) -> list[Digit]:
     """The digits of the candidates where a digit wins with at least `min_confidence`."""
     keep = confident(detections.probs, min_confidence)
@@ -291,6 +279,11 @@ def decide(detections: Detections, min_confidence: float) -> list[Digit]:
     return [Digit(label, score, tuple(box)) for label, score, box in
             zip(labels.tolist(), confidence.tolist(), detections.boxes[keep].tolist(),
                 strict=True)]
+
+
+def in_source(upright: Detections, rotate: int, shape: tuple[int, ...]) -> Detections:
+    """Detections made on the frame turned `rotate` degrees, boxes back in the source frame."""
+    return Detections(unturn_boxes(upright.boxes, rotate, shape), upright.probs)
 
 
 class Reader:
@@ -347,7 +340,7 @@ class Reader:
         frame = as_image(frame)
         upright, rotate = self._detect_oriented(
             frame, self.ink_is_dark if ink_is_dark is None else ink_is_dark, sideways)
-        return Detections(unturn_boxes(upright.boxes, rotate, frame.shape), upright.probs)
+        return in_source(upright, rotate, frame.shape)
 
     def _detect_oriented(self, frame: np.ndarray, ink_is_dark: bool | None, sideways: bool
                          ) -> tuple[Detections, int]:
@@ -358,6 +351,8 @@ class Reader:
         best, turns = self._detect_upright(frame, ink_is_dark, self.rotate,
                                            probe=sideways and not self.rotate)
         best_rotate = self.rotate
+        if not turns:
+            return best, best_rotate
         most = len(confident(best.probs, self.min_confidence))
         for quarter in turns:
             rotate = (self.rotate + quarter) % 360
@@ -436,8 +431,7 @@ class Reader:
         caller that wants both (the server's /read with probabilities)."""
         frame = as_image(frame)
         upright, rotate = self._detect_oriented(frame, self.ink_is_dark, sideways=True)
-        return (Detections(unturn_boxes(upright.boxes, rotate, frame.shape), upright.probs),
-                self._reading(upright, rotate, frame.shape))
+        return in_source(upright, rotate, frame.shape), self._reading(upright, rotate, frame.shape)
 
     def _reading(self, upright: Detections, rotate: int, shape: tuple[int, ...],
                  tracker: Tracker | None = None) -> Reading:
