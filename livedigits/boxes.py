@@ -72,12 +72,16 @@ def joined(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     group = np.arange(n)
     if not len(first):  # nothing joined, the usual case: ids are already 0..n-1
         return group
-    # Each pair once, lower index first, in row order: the ids come out as `components` gives
-    # them for the same pairs.
-    first, second = np.unique(np.stack([np.minimum(first, second), np.maximum(first, second)],
-                                       axis=1), axis=0).T
+    # Each pair once, lower index first, in row order (a 1-D key sorts as the pair would, at a
+    # tenth of the cost of np.unique over rows): the ids come out as `components` gives them.
+    keys = np.minimum(first, second) * n + np.maximum(first, second)
+    first, second = np.divmod(np.unique(keys), n)
     for i, j in zip(first.tolist(), second.tolist(), strict=True):
         gi, gj = group[i], group[j]
         if gi != gj:
             group[group == gj] = gi
-    return np.unique(group, return_inverse=True)[1]
+    # Ids 0..G-1 in the order of the group labels (np.unique's inverse, without its sort).
+    present = np.flatnonzero(np.bincount(group, minlength=n))
+    ids = np.zeros(n, np.intp)
+    ids[present] = np.arange(len(present))
+    return ids[group]
