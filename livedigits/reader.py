@@ -22,6 +22,7 @@ from .segment import (
     Candidates,
     find_candidates,
     integral,
+    min_height,
     smooth,
     split_touching,
     thresholds,
@@ -122,7 +123,8 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
         rows += level
         if depth == SPLIT_DEPTH:
             break
-        cuts = [split_touching(block) for block in level]
+        cuts = [split_touching(block, shortest=min_height(shape or blurred.shape))
+                for block in level]
         level = [parts for parts, _ in cuts]
         parents += [of + start for (_, of), start in zip(cuts, starts[:-1], strict=True)]
     return (Candidates(np.concatenate([c.boxes for c in rows]),
@@ -398,16 +400,22 @@ class Reader:
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
         side = min(shape or blurred.shape)
         rows, probs = settled_rows(boxes, self.classifier(batch), parents, side)
-        turns = self._probe(batch, parents, candidates.rank, rows, probs) if probe else ()
-        return candidates, rows, probs, turns
+        if not probe:
+            return candidates, rows, probs, ()
+        tall = candidates.boxes[:, 3] >= min_height(shape or blurred.shape)
+        return candidates, rows, probs, self._probe(batch, parents, candidates.rank, rows, probs,
+                                                    tall)
 
     def _probe(self, batch: np.ndarray, parents: np.ndarray, rank: np.ndarray,
-               rows: np.ndarray, probs: np.ndarray) -> tuple[int, ...]:
+               rows: np.ndarray, probs: np.ndarray, tall: np.ndarray) -> tuple[int, ...]:
         """The clockwise quarter turns that may set a poorly read frame upright (none for a
         frame that reads well): the model inputs of the whole candidates read as no digit that
         stand out most, given a quarter turn each way and classified in a second, small run
-        (`orient`)."""
-        wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE)]
+        (`orient`). Only `tall` candidates (of a digit's usual height, `segment.SHORTEST`) count:
+        the small ones of a page on its side, bits of its digits and 1s lying flat, stand out as
+        much and read as nothing either way."""
+        wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE)
+                      & tall[rows]]
         if not reads_poorly(len(confident(probs, self.min_confidence)), len(wholes)):
             return ()
         probed = wholes[np.argsort(-rank[wholes], kind="stable")[:PROBED]]

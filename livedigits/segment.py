@@ -16,6 +16,13 @@ MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
 BAR_FLAT = (1.4, 4.0)  # width over height of a piece that may be a 5's bar (`_merge_pieces`)
+# The shortest digit: 2% of the frame's shorter side, at least 8 px, for digits as tall as
+# their neighbours; a hurried writer's 0 is half as tall as the digits beside it, so candidates
+# go down to SMALLEST. Those shorter than SHORTEST are never cut in two (`split_touching`).
+SHORTEST = (8.0, 0.02)
+SMALLEST = (6.0, 0.012)
+BESIDE = 1.0  # a small candidate is kept only this many heights of a taller one away...
+LIKE = 3.0  # ...from one at most this many times taller (`beside_digits`)
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
@@ -174,8 +181,30 @@ def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -
     and ink of a digit? (A solid blob is told from a digit later, on its real ink.)"""
     w, h = boxes[:, 2], boxes[:, 3]
     density = filled / np.maximum(w * h, 1)
-    min_h = max(8, 0.02 * min(shape))
-    return (h >= min_h) & (h <= MAX_HEIGHT * shape[0]) & (w <= MAX_ASPECT * h) & (density >= 0.06)
+    return ((h >= min_height(shape, SMALLEST)) & (h <= MAX_HEIGHT * shape[0])
+            & (w <= MAX_ASPECT * h) & (density >= 0.06))
+
+
+def beside_digits(boxes: np.ndarray, shortest: float) -> np.ndarray:
+    """Per box (x, y, w, h): False for a small one (shorter than `shortest`) with no box of a
+    digit's height beside it on its line (within BESIDE of that one's height, overlapping its
+    line by half the small one's height, at most LIKE times taller). A hurried writer's small
+    0 sits in its number; small specks of texture and noise, which are many, mostly do not."""
+    small = boxes[:, 3] < shortest
+    keep = ~small
+    if not small.any() or small.all():
+        return keep
+    ox, oy = overlaps(boxes[small], boxes[keep])
+    h_small, h_tall = boxes[small, 3][:, None], boxes[keep, 3][None, :]
+    near = ((-ox <= BESIDE * h_tall) & (oy >= 0.5 * h_small) & (h_tall <= LIKE * h_small))
+    keep[small] = near.any(axis=1)
+    return keep
+
+
+def min_height(shape: tuple[int, ...], least: tuple[float, float] = SHORTEST) -> float:
+    """The shortest candidate, in pixels, of a frame of `shape`: `least` = (pixels, share of
+    the shorter side), whichever is more."""
+    return max(least[0], least[1] * min(shape[:2]))
 
 
 def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_dark: bool,
@@ -333,6 +362,7 @@ def find_candidates(mask: np.ndarray, max_candidates: int = MAX_CANDIDATES,
         area = np.bincount(group, weights=filled, minlength=n)
 
     chosen = np.flatnonzero(_digit_like(boxes, area, shape))
+    chosen = chosen[beside_digits(boxes[chosen], min_height(shape))]
     if gray is None:
         rank = area[chosen]
     else:  # halos out; of many candidates (texture), those that stand out most are kept
@@ -374,17 +404,18 @@ WIDE = 0.75  # width over height from which a candidate may be two touching digi
 NECK = 0.75  # ... if the ink of its thinnest column is under this share of its median column
 
 
-def split_touching(candidates: Candidates, most: int = MAX_SPLITS,
+def split_touching(candidates: Candidates, most: int = MAX_SPLITS, shortest: float = 0.0,
                    ) -> tuple[Candidates, np.ndarray]:
     """Each candidate wide enough to be two touching digits and with a neck (a column of its
     middle half with little ink), cut in two at the thinnest column: the parts, two rows each,
     left then right, and the index of the candidate each part came from. The classifier then
-    decides between the whole and the parts. A 0 or a flat 2 has no neck and is not cut. At
-    most `most` are cut, the widest first, so a frame of noise stays bounded.
+    decides between the whole and the parts. A 0 or a flat 2 has no neck and is not cut, nor a
+    candidate shorter than `shortest` (its parts would be shorter than any digit). At most
+    `most` are cut, the widest first, so a frame of noise stays bounded.
     """
     boxes, masks, parents = [], [], []
     aspect = candidates.boxes[:, 2] / np.maximum(candidates.boxes[:, 3], 1)
-    wide = np.flatnonzero(aspect >= WIDE)
+    wide = np.flatnonzero((aspect >= WIDE) & (candidates.boxes[:, 3] >= shortest))
     if not len(wide):
         return candidates.take(wide), wide
     for k in wide[np.argsort(-aspect[wide], kind="stable")][:most].tolist():

@@ -162,6 +162,39 @@ def test_two_touching_digits_are_split_and_read(reader, first, second):
     assert [d.label for d in reader.read(frame).digits] == [first, second]
 
 
+def mnist_line(items: list[tuple[int, int, int]]) -> np.ndarray:
+    """MNIST test digits (label, height in px, x of the left edge) standing on one line of
+    paper in a 640x480 frame, each the first test digit of its label."""
+    data = load_mnist(DATA / "mnist_small.npz")
+    frame = np.full((480, 640), 215.0, np.float32)
+    for label, height, x in items:
+        image = data["x_test"][np.flatnonzero(data["y_test"] == label)[0]]
+        rows, cols = np.nonzero(image > 40)
+        image = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        ink = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA) / 255.0
+        spot = frame[260 - height : 260, x : x + width]
+        spot[:] = spot * (1 - ink) + 35 * ink
+    return frame.astype(np.uint8)
+
+
+@pytest.mark.parametrize(("items", "kept"), [
+    ([(5, 24, 200), (1, 24, 222), (0, 7, 236), (6, 24, 248)], True),  # a hurried writer's 0
+    ([(5, 24, 200), (1, 24, 222), (0, 7, 420)], False),               # alone, far from them
+])
+def test_a_small_zero_is_a_candidate_beside_its_number_only(items, kept):
+    """A 0 drawn 7 px tall is a 9 px candidate: under the 9.6 px (2% of the frame's shorter
+    side) a digit of its own must reach. Beside the digits of its number it is kept; alone it
+    is left out, like the specks of texture that size."""
+    blurred, _ = working_gray(mnist_line(items))
+    candidates, parents = segment_frame(blurred, ink_is_dark=True)
+    x0 = items[2][2]
+    small = [box for box, parent in zip(candidates.boxes.tolist(), parents.tolist(), strict=True)
+             if parent < 0 and abs(box[0] - x0) <= 3]
+    assert len(small) == int(kept)
+    assert all(box[3] < 9.6 for box in small)
+
+
 @pytest.mark.parametrize(("width", "height", "size", "gap", "factor"),
                          [(1280, 720, 22, 3, 0.5), (960, 540, 17, 3, 2 / 3)])
 def test_small_digits_a_few_pixels_apart_stay_apart_when_the_frame_is_reduced(

@@ -11,10 +11,12 @@ from conftest import DATA, SAMPLES, digit_mask
 from livedigits.segment import (
     MAX_CANDIDATES,
     _squeeze_x4,
+    beside_digits,
     binarize,
     find_candidates,
     ink_contrast,
     integral,
+    min_height,
     remove_lines,
     smooth,
     to_gray,
@@ -302,3 +304,25 @@ def test_lines_are_removed_where_they_are_whatever_the_width():
     removed = remove_lines(mask)
     assert not removed[20:22, :550].any()  # the line is gone ...
     np.testing.assert_array_equal(removed[:, :588], remove_lines(mask[:, :588]))  # ... not more
+
+
+def test_small_candidates_are_kept_beside_digits_of_their_line_only():
+    """Boxes (x, y, w, h); shorter than 10 px is small. A small 0 beside a digit up to 3x its
+    height, on its line, stays; a small speck alone, one beside a far taller shape, one a line
+    below and one more than a digit's height away go."""
+    tall = [100, 100, 12, 24]
+    boxes = np.array([tall,
+                      [116, 115, 6, 9],    # beside the tall one, standing on its line
+                      [400, 300, 6, 9],    # alone
+                      [116, 135, 6, 9],    # below its line
+                      [140, 115, 6, 9],    # 28 px away: more than the tall one's height
+                      [300, 100, 12, 40],  # a shape 5x taller than...
+                      [316, 131, 6, 8]])   # ...this one beside it
+    assert beside_digits(boxes, 10).tolist() == [True, True, False, False, False, True, False]
+    assert beside_digits(boxes[[0, 5]], 10).all(), "no small box: all stay"
+
+
+def test_a_frame_sets_the_shortest_digit():
+    assert min_height((480, 640)) == pytest.approx(9.6)  # 2% of the shorter side
+    assert min_height((200, 300)) == 8  # at least 8 px
+    assert min_height((480, 640), (6.0, 0.012)) == 6

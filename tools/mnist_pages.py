@@ -55,10 +55,13 @@ def page(images: np.ndarray, labels: np.ndarray, index: int, seed: int,
 
 
 def crowded_page(images: np.ndarray, labels: np.ndarray, index: int, seed: int,
-                 ) -> tuple[np.ndarray, dict, int]:
+                 small: float = 0.0) -> tuple[np.ndarray, dict, int]:
     """A crowded 1280x720 page: lines of numbers written small (18-45 px) with their digits 2-8
-    px apart, 40-100 digits; its truth record and how many digits it used."""
+    px apart, 40-100 digits; its truth record and how many digits it used. `small`: the share
+    of digits written at 0.45-0.7 of their line's height, as hurried writers write 0s (drawn
+    from a stream of their own, so a page with none is the page made without the option)."""
     rng = np.random.default_rng([seed, index, 1])
+    shrink = np.random.default_rng([seed, index, 2])
     size = (1280, 720)
     style = Style(chalk=False, ink=np.array([38, 36, 40], np.float32),
                   print_ink=np.array([45, 42, 40], np.float32), level=float(rng.uniform(0.4, 0.5)),
@@ -72,13 +75,16 @@ def crowded_page(images: np.ndarray, labels: np.ndarray, index: int, seed: int,
             for _ in range(int(rng.integers(2, 7))):
                 if used >= len(images):
                     break
-                alpha, inner = digit_alpha(images[used], height, style)
+                scale = shrink.uniform(0.45, 0.7) if shrink.random() < small else 1.0
+                alpha, inner = digit_alpha(images[used], height * scale, style)
                 if x + inner[2] > size[0] - 30:
                     break
-                glyph = Glyph(alpha, style.ink, x - inner[0], y - inner[1])
+                # A small digit sits on the line, as handwriting does: bottoms aligned.
+                drop = round(height * (1 - scale)) if scale < 1 else 0
+                glyph = Glyph(alpha, style.ink, x - inner[0], y + drop - inner[1])
                 run.append(Digit(int(labels[used]), glyph, inner))
                 x += inner[2] + int(rng.integers(2, 9))
-                line_bottom = max(line_bottom, y + inner[3])
+                line_bottom = max(line_bottom, y + drop + inner[3])
                 used += 1
             if run:
                 numbers.append(Number(run))
@@ -106,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crowded", type=int, default=0, metavar="FRAMES",
                    help="instead: this many crowded 1280x720 pages (40-100 digits, 18-45 px "
                    "tall, 2-8 px apart), the crowded-page validation set")
+    p.add_argument("--small", type=float, default=0.0, metavar="SHARE",
+                   help="with --crowded: this share of the digits written at 0.45-0.7 of their "
+                   "line's height (hurried writers' 0s)")
     args = p.parse_args(argv)
     started = time.perf_counter()
     mnist = load_mnist(args.data)
@@ -116,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     start = 0
     for index in range(args.crowded):
-        image, record, used = crowded_page(images[start:], labels[start:], index, args.seed)
+        image, record, used = crowded_page(images[start:], labels[start:], index, args.seed,
+                                            args.small)
         cv2.imwrite(str(args.out / "frames" / record["source"]), image)
         records.append(record)
         start += used
