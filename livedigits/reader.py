@@ -30,7 +30,7 @@ from .segment import (
 )
 from .track import Tracker
 from .types import Detections, Digit, Reading
-from .words import in_words
+from .words import among_letters, in_words
 
 SPLIT_DEPTH = 2  # a part of a cut candidate may be cut again: up to 4 touching digits
 # A second look at narrow candidates: long-stemmed 7s and 9s and thin 1s written narrower than
@@ -234,9 +234,9 @@ def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side
     where that is a digit (`take_second_looks`), each cut candidate's whole or parts
     (`choose_parts`), then of two digits on one spot the more confident (`suppress`). A doubtful
     digit among the letters of a printed word (`words.in_words`) or small and alone
-    (`lone.lone_doubts`; `side`: the frame's shorter side in the boxes' pixels) stays a row, read
-    as no digit: a tracker counts that against it, where a missing row would only be a missed
-    frame."""
+    (`lone.lone_doubts`; `side`: the frame's shorter side in the boxes' pixels), and any digit on
+    a page of print (`words.among_letters`), stays a row, read as no digit: a tracker counts
+    that against it, where a missing row would only be a missed frame."""
     probs = take_second_looks(parents, probs)
     rows = choose_parts(parents, probs)
     rows = rows[suppress(boxes[rows], probs[rows])]
@@ -244,6 +244,7 @@ def settled_rows(boxes: np.ndarray, probs: np.ndarray, parents: np.ndarray, side
     # probs[rows] is a copy (fancy indexing): rows can be set to "no digit" in place.
     probs[in_words(boxes[rows], probs)] = READ_AS_NONE
     probs[lone_doubts(boxes[rows], probs, side)] = READ_AS_NONE  # a letter is no company
+    probs[among_letters(boxes[rows], probs)] = READ_AS_NONE  # those made letters above count
     return rows, probs
 
 

@@ -11,7 +11,7 @@ import livedigits.reader as reader_module
 import livedigits.words as words_module
 from livedigits.classify import NOT_A_DIGIT
 from livedigits.reader import settle
-from livedigits.words import in_words, line_runs
+from livedigits.words import among_letters, in_words, line_runs
 
 
 def line(*widths: int, height: int = 30, gap: int = 3, y: int = 100) -> np.ndarray:
@@ -142,3 +142,70 @@ def test_the_letters_of_a_scanned_page_the_model_takes_for_digits_are_left_out(r
     without = len(reader.read(page).digits)
     assert without >= 3  # the case this guards: letters read one by one are digits
     assert with_words <= without - 3
+
+
+def page(*lines: str, height: int = 30, pitch: int = 24, spacing: int = 60
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes and readings of a printed page, one string per line: "l" a letter read surely as
+    no digit, a digit character that digit read at 1.0, a space nothing."""
+    boxes, reads = [], []
+    for row, text in enumerate(lines):
+        for col, char in enumerate(text):
+            if char != " ":
+                boxes.append((50 + col * pitch, 100 + row * spacing, 20, height))
+                reads.append(LETTER if char == "l" else (int(char), 1.0))
+    return np.array(boxes, np.int32), probs_of(*reads)
+
+
+def test_sure_digits_on_an_upside_down_page_are_letters():
+    """ "the" upside down reads 2, 4, 7, each surely: no letter in its run for `in_words`, but
+    the page around it is letters."""
+    boxes, probs = page("lllllllll", "lll247lll", "lllllllll")
+    assert among_letters(boxes, probs).tolist() == [False] * 12 + [True] * 3 + [False] * 12
+    assert not in_words(boxes, probs).any()
+
+
+def test_a_digit_taken_for_a_letter_counts_as_one_for_its_neighbours():
+    # the 4 has 4 letters around it, the 7 only 3 until the 4 is taken
+    boxes, probs = page("lll", "4l  7")
+    assert among_letters(boxes, probs).tolist() == [False, False, False, True, False, True]
+    probs[3] = probs_of(LETTER)  # the 4 as a letter from the start: the 7 falls in one pass
+    assert among_letters(boxes, probs)[5]
+    boxes, probs = page("lll", "l   7")  # with no 4 at all, only 3 letters around the 7
+    assert not among_letters(boxes, probs).any()
+
+
+def test_a_printed_label_on_its_own_line_keeps_its_number():
+    """A line of letters beside a number is a label, not a page: no letters above or below."""
+    boxes, probs = page("lllll 2024")
+    assert not among_letters(boxes, probs).any()
+
+
+def test_a_number_among_fewer_letters_keeps_its_digits():
+    boxes, probs = page("l   l", "2024513", "l   l")  # 4 letters, 7 digits
+    assert not among_letters(boxes, probs).any()
+
+
+def test_letters_of_another_size_are_no_page_around_a_digit():
+    """A handwritten number twice the height of the print it is written on."""
+    boxes, probs = page("lllllllll", "lll   lll", "lllllllll")
+    number, number_probs = page("47", height=60, pitch=40)
+    number[:, 0] += 100
+    number[:, 1] += 40
+    assert not among_letters(np.concatenate([boxes, number]),
+                             np.concatenate([probs, number_probs]))[-2:].any()
+
+
+@pytest.mark.parametrize("certainty, taken", [(0.97, False), (0.99, True)])
+def test_a_page_is_letters_read_as_no_digit_very_surely(certainty, taken):
+    boxes, probs = page("lllllllll", "lll247lll", "lllllllll")
+    letters = probs[:, NOT_A_DIGIT] > 0.5
+    probs[letters] = probs_of((NOT_A_DIGIT, certainty))
+    assert among_letters(boxes, probs)[13] == taken
+
+
+def test_a_digit_among_letters_stays_a_row_read_as_no_digit():
+    boxes, probs = page("lllllllll", "lll247lll", "lllllllll")
+    settled = settle(boxes, probs, np.full(len(boxes), -1), side=720)
+    assert len(settled.boxes) == len(boxes)
+    assert (settled.probs.argmax(axis=1) == NOT_A_DIGIT).all()
