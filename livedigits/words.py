@@ -97,8 +97,9 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     127 -> 73 with the small candidates of `segment.beside_digits`), no digit read right lost
     on the 13 digit sets nor on their resized, turned and upside-down views. Without the
     letters off the line: 85 false digits left, but 3 digits lost on pages seen upside down;
-    without taking digits as letters for their neighbours: 88. Its weak side: a number printed inside a paragraph, letters above, below and beside it (8
-    pages of OpenCV print with numbers in the text: 230 -> 180 digits read).
+    without taking digits as letters for their neighbours: 88. Its weak side: a number
+    printed inside a paragraph, letters above, below and beside it (8 pages of OpenCV print
+    with numbers in the text: 230 -> 180 digits read).
     """
     labels = probs.argmax(axis=1)
     digit = labels != NOT_A_DIGIT
