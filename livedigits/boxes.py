@@ -34,6 +34,30 @@ def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def beside(a: np.ndarray, b: np.ndarray, reach: float, taller: float) -> np.ndarray:
+    """(N, M) bool: box j of `b` (M, 4) stands beside box i of `a` (N, 4) on i's line: at most
+    `reach` of j's heights apart along x, overlapping i's rows by half i's height, and at most
+    `taller` times as tall as i. (A box stands beside itself.)"""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    x, y = overlaps(a, b)
+    return (-x <= reach * b[None, :, 3]) & (y >= 0.5 * a[:, 3, None]) & (
+        b[None, :, 3] <= taller * a[:, 3, None])
+
+
+def near_alike(a: np.ndarray, b: np.ndarray, reach: float, like: float) -> np.ndarray:
+    """(N, M) bool: box j of `b` (M, 4) has its centre within `reach` times the smaller of the
+    two heights of box i's of `a` (N, 4), in any direction (the lines of a turned page slope),
+    and is at most `like` times as tall or short. (A box is near itself.)"""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    centre_a, centre_b = a[:, :2] + a[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2
+    apart = np.linalg.norm(centre_a[:, None] - centre_b[None], axis=2)
+    smaller = np.minimum(a[:, 3, None], b[None, :, 3])
+    larger = np.maximum(a[:, 3, None], b[None, :, 3])
+    return (apart <= reach * smaller) & (larger <= like * smaller)
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Intersection over union of every box of `a` (N, 4) with every box of `b` (M, 4)."""
     a = np.asarray(a, np.float32).reshape(-1, 4)
@@ -74,6 +98,7 @@ def joined(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         return group
     # Each pair once, lower index first, in row order (a 1-D key sorts as the pair would, at a
     # tenth of the cost of np.unique over rows): the ids come out as `components` gives them.
+    first, second = np.asarray(first, np.intp), np.asarray(second, np.intp)  # n^2 fits
     keys = np.minimum(first, second) * n + np.maximum(first, second)
     first, second = np.divmod(np.unique(keys), n)
     for i, j in zip(first.tolist(), second.tolist(), strict=True):

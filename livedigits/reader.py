@@ -123,8 +123,9 @@ def segment_frame(blurred: np.ndarray, ink_is_dark: bool | None = None,
         rows += level
         if depth == SPLIT_DEPTH:
             break
-        cuts = [split_touching(block, shortest=min_height(shape or blurred.shape))
-                for block in level]
+        # Small wholes (`segment.beside_digits`) are never cut; parts may be, as before.
+        shortest = min_height(shape or blurred.shape) if depth == 0 else 0.0
+        cuts = [split_touching(block, shortest=shortest) for block in level]
         level = [parts for parts, _ in cuts]
         parents += [of + start for (_, of), start in zip(cuts, starts[:-1], strict=True)]
     return (Candidates(np.concatenate([c.boxes for c in rows]),

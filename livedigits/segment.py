@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .boxes import joined, overlaps
+from .boxes import beside, joined, overlaps
 
 # Per frame, both polarities together (those that stand out most are kept): a frame of pure
 # noise must stay about as fast as a normal one, and a dense page keep its thin 1s.
@@ -22,7 +22,7 @@ BAR_FLAT = (1.4, 4.0)  # width over height of a piece that may be a 5's bar (`_m
 SHORTEST = (8.0, 0.02)
 SMALLEST = (6.0, 0.012)
 BESIDE = 1.0  # a small candidate is kept only this many heights of a taller one away...
-LIKE = 3.0  # ...from one at most this many times taller (`beside_digits`)
+TALLER = 3.0  # ...from one at most this many times taller (`beside_digits`)
 SOLID = 0.85  # ink share of its box above which a wide shape is a blob, not a digit
 # Width over height of a candidate at most: flat 2s and 5s are wider than tall; the classifier,
 # which sees the grey picture too, tells a flat digit from a dash or two digits run together.
@@ -187,17 +187,16 @@ def _digit_like(boxes: np.ndarray, filled: np.ndarray, shape: tuple[int, int]) -
 
 def beside_digits(boxes: np.ndarray, shortest: float) -> np.ndarray:
     """Per box (x, y, w, h): False for a small one (shorter than `shortest`) with no box of a
-    digit's height beside it on its line (within BESIDE of that one's height, overlapping its
-    line by half the small one's height, at most LIKE times taller). A hurried writer's small
-    0 sits in its number; small specks of texture and noise, which are many, mostly do not."""
+    digit's height standing beside it on its line (`boxes.beside`: within BESIDE of that one's
+    height along x, overlapping its line by half the small one's height, at most TALLER times
+    taller). A hurried writer's small 0 sits in its number; small specks of texture and noise,
+    which are many, mostly do not. The boxes here are digit-shaped ink of one polarity, before
+    the contrast test, so the shape beside may yet drop out as a halo."""
     small = boxes[:, 3] < shortest
     keep = ~small
     if not small.any() or small.all():
         return keep
-    ox, oy = overlaps(boxes[small], boxes[keep])
-    h_small, h_tall = boxes[small, 3][:, None], boxes[keep, 3][None, :]
-    near = ((-ox <= BESIDE * h_tall) & (oy >= 0.5 * h_small) & (h_tall <= LIKE * h_small))
-    keep[small] = near.any(axis=1)
+    keep[small] = beside(boxes[small], boxes[keep], BESIDE, TALLER).any(axis=1)
     return keep
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .boxes import components, overlaps
+from .boxes import components, near_alike, overlaps
 from .classify import NOT_A_DIGIT
 
 LETTER_SURE = 0.9  # a candidate read as no digit at least this surely may be a letter...
@@ -111,11 +111,9 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     if letter.sum() < AMONG or not digit.any():
         return out
     rows = np.flatnonzero(digit)  # each digit against every row
+    around = near_alike(b[rows], b, AROUND, LIKE)
     centre = b[:, :2] + b[:, 2:] / 2
-    apart = np.linalg.norm(centre[rows, None] - centre[None], axis=2)
     smaller = np.minimum(height[rows, None], height[None, :])
-    around = (apart <= AROUND * smaller) & (np.maximum(height[rows, None], height[None, :])
-                                            <= LIKE * smaller)
     off_line = around & (np.abs(centre[rows, None, 1] - centre[None, :, 1]) > OFF_LINE * smaller)
     while True:  # a digit taken for a letter is one for its neighbours: "the" falls h, t, e
         letters = around[:, letter].sum(axis=1)

@@ -41,9 +41,22 @@ def test_a_digit_far_away_is_no_company():
 
 
 def test_a_digit_of_another_size_is_no_company():
-    """A speck read as a doubtful digit beside a blob read as one: no number is written so."""
-    boxes = boxes_of((600, 300, 20, 30), (625, 290, 40, 50))
+    """A speck read as a doubtful digit near a blob read as one, off its line: no number is
+    written so."""
+    boxes = boxes_of((600, 300, 20, 30), (625, 240, 40, 50))
     assert lone_doubts(boxes, probs_of(DOUBTFUL_4, SURE_1), SIDE).tolist() == [True, False]
+
+
+def test_a_small_digit_on_the_line_of_taller_ones_has_company():
+    """A hurried writer's 0, half as tall as the digits of its number, standing on their line;
+    one 4 times smaller, or one a digit's height away, has none."""
+    boxes = boxes_of((600, 300, 20, 60), (625, 330, 20, 30), (650, 300, 20, 60))
+    assert lone_doubts(boxes, probs_of(SURE_1, (0, 0.7), SURE_1), SIDE).tolist() == [
+        False, False, False]
+    tiny = boxes_of((600, 300, 20, 60), (625, 345, 10, 15))
+    assert lone_doubts(tiny, probs_of(SURE_1, (0, 0.7)), SIDE).tolist() == [False, True]
+    apart = boxes_of((600, 300, 20, 60), (690, 330, 20, 30))
+    assert lone_doubts(apart, probs_of(SURE_1, (0, 0.7)), SIDE).tolist() == [False, True]
 
 
 def test_a_row_read_as_no_digit_is_no_company():

@@ -178,6 +178,15 @@ def mnist_line(items: list[tuple[int, int, int]]) -> np.ndarray:
     return frame.astype(np.uint8)
 
 
+def test_a_small_zero_read_with_doubt_beside_its_number_is_read(reader):
+    """A 0 a third as tall as its neighbours, read under 0.9: small, but not alone
+    (`lone.lone_doubts` counts the taller digits of its line as company)."""
+    frame = mnist_line([(5, 24, 200), (1, 24, 222), (0, 9, 236), (6, 24, 248)])
+    zero = [d for d in reader.detect(frame).probs if d.argmax() == 0]
+    assert len(zero) == 1 and zero[0].max() < 0.9, "the case this guards: a doubtful 0"
+    assert "".join(n.text for n in reader.read(frame).numbers) == "5106"
+
+
 @pytest.mark.parametrize(("items", "kept"), [
     ([(5, 24, 200), (1, 24, 222), (0, 7, 236), (6, 24, 248)], True),  # a hurried writer's 0
     ([(5, 24, 200), (1, 24, 222), (0, 7, 420)], False),               # alone, far from them

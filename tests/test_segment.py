@@ -320,6 +320,7 @@ def test_small_candidates_are_kept_beside_digits_of_their_line_only():
                       [316, 131, 6, 8]])   # ...this one beside it
     assert beside_digits(boxes, 10).tolist() == [True, True, False, False, False, True, False]
     assert beside_digits(boxes[[0, 5]], 10).all(), "no small box: all stay"
+    assert not beside_digits(boxes[[1, 2]], 10).any(), "only small boxes: none stays"
 
 
 def test_a_frame_sets_the_shortest_digit():

@@ -177,7 +177,7 @@ def test_a_digit_taken_for_a_letter_counts_as_one_for_its_neighbours():
 
 def test_a_printed_label_on_its_own_line_keeps_its_number():
     """A line of letters beside a number is a label, not a page: no letters above or below."""
-    boxes, probs = page("lllll 2024")
+    boxes, probs = page("llll 2 llll")  # 8 letters around the 2, none off its line
     assert not among_letters(boxes, probs).any()
 
 

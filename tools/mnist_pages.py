@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --crowded: this share of the digits written at 0.45-0.7 of their "
                    "line's height (hurried writers' 0s)")
     args = p.parse_args(argv)
+    if not 0.0 <= args.small <= 1.0:
+        p.error(f"--small is a share, 0..1: got {args.small}")
+    if args.small and not args.crowded:
+        p.error("--small applies to crowded pages: give --crowded FRAMES too")
     started = time.perf_counter()
     mnist = load_mnist(args.data)
     images, labels = split_digits(mnist, args.split)
