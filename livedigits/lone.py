@@ -34,7 +34,7 @@ def lone_doubts(boxes: np.ndarray, probs: np.ndarray, side: int) -> np.ndarray:
     (vertical overlap; with SMALL 0.2) lost 18 digits, 8 of them on pages turned in view;
     SURE 0.8 or 0.85 kept fewer false digits out. A digit standing beside it on its line, up
     to TALLER times as tall, is company too: the small 0s `segment.beside_digits` keeps were
-    otherwise doubted away when read under SURE (validation: +32 digits read right, 31 of them
+    otherwise doubted away when read under SURE (validation: +31 digits read right, 30 of them
     on pages with small digits, +4 false digits, none on bare surfaces; resized and turned
     views +9 false digits).
     """
