@@ -47,8 +47,8 @@ def beside(a: np.ndarray, b: np.ndarray, reach: float, taller: float) -> np.ndar
 
 def near_alike(a: np.ndarray, b: np.ndarray, reach: float, like: float) -> np.ndarray:
     """(N, M) bool: box j of `b` (M, 4) has its centre within `reach` times the smaller of the
-    two heights of box i's of `a` (N, 4), in any direction (the lines of a turned page slope),
-    and is at most `like` times as tall or short. (A box is near itself.)"""
+    two heights of the centre of box i of `a` (N, 4), in any direction (the lines of a turned
+    page slope), and is at most `like` times as tall or short as it. (A box is near itself.)"""
     a = np.asarray(a, np.float32).reshape(-1, 4)
     b = np.asarray(b, np.float32).reshape(-1, 4)
     centre_a, centre_b = a[:, :2] + a[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2
