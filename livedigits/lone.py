@@ -8,6 +8,7 @@ import numpy as np
 
 from .boxes import beside, near_alike
 from .classify import NOT_A_DIGIT
+from .segment import BESIDE, TALLER
 
 SURE = 0.9  # digits read at least this surely always stay
 # Of the frame's shorter side: taller digits are shown up close, alone or not. (0.2 kept 3 more
@@ -19,9 +20,7 @@ SMALL = 0.15
 NEAR = 3.0
 LIKE = 1.5
 # Or a digit standing beside it on its line, at most TALLER times as tall, within BESIDE of its
-# own height along x (as `segment.beside_digits` keeps small candidates).
-BESIDE = 1.0
-TALLER = 3.0
+# height along x: the rule `segment.beside_digits` keeps small candidates by (its constants).
 
 
 def lone_doubts(boxes: np.ndarray, probs: np.ndarray, side: int) -> np.ndarray:
@@ -46,9 +45,8 @@ def lone_doubts(boxes: np.ndarray, probs: np.ndarray, side: int) -> np.ndarray:
     out = np.zeros(len(boxes), bool)
     if not doubtful.any():
         return out
-    company = near_alike(b[doubtful], b[digit], NEAR, LIKE)
-    if TALLER:  # a hurried writer's small 0 beside the taller digits of its number
-        company |= beside(b[doubtful], b[digit], BESIDE, TALLER)
+    company = (near_alike(b[doubtful], b[digit], NEAR, LIKE)
+               | beside(b[doubtful], b[digit], BESIDE, TALLER))  # a hurried writer's small 0
     # A doubtful digit is its own neighbour: it needs one more.
     out[doubtful] = company.sum(axis=1) < 2
     return out

@@ -378,13 +378,15 @@ class Reader:
         if frame.size == 0:
             return Detections(np.zeros((0, 4), np.int32), np.zeros((0, CLASSES), np.float32)), ()
         blurred, factor = working_gray(turn(frame, rotate), self.scale)
-        candidates, rows, probs, turns = self._read_working(blurred, ink_is_dark, probe=probe)
+        candidates, rows, probs, batch, parents = self._read_working(blurred, ink_is_dark)
         boxes = candidates.boxes[rows]
         sure = confident(probs, self.min_confidence)
+        turns = self._probe(batch, parents, candidates, rows, probs, len(sure),
+                            blurred.shape) if probe else ()
         angle = line_angle(boxes[sure])
         if angle is not None and abs(angle) >= LEVEL:
             turned, matrix = level(blurred, angle)
-            again, rows, again_probs, _ = self._read_working(turned, ink_is_dark, blurred.shape)
+            again, rows, again_probs, *_ = self._read_working(turned, ink_is_dark, blurred.shape)
             again_boxes, inside = unlevel(again.boxes[rows], [again.masks[i] for i in rows],
                                           matrix, blurred.shape)
             if len(confident(again_probs[inside], self.min_confidence)) >= len(sure):
@@ -392,35 +394,32 @@ class Reader:
         return Detections(np.round(boxes / factor).astype(np.int32), probs), turns
 
     def _read_working(self, blurred: np.ndarray, ink_is_dark: bool | None,
-                      shape: tuple[int, int] | None = None, probe: bool = False
-                      ) -> tuple[Candidates, np.ndarray, np.ndarray, tuple[int, ...]]:
+                      shape: tuple[int, int] | None = None
+                      ) -> tuple[Candidates, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A smoothed working-size frame segmented (`shape`: see `segment_frame`), classified in
         one batch and settled: its candidates, the rows of them that stay, their probabilities,
-        and with `probe` the quarter turns a probe suggests (`_probe`). Rows index the
-        candidates themselves: a second look's row never stays."""
+        and the batch and parents classified (for `_probe`). Rows index the candidates
+        themselves: a second look's row never stays."""
         candidates, parents = segment_frame(blurred, ink_is_dark, self.max_candidates, shape)
         batch, boxes, parents = classifier_batch(candidates, parents, blurred)
         side = min(shape or blurred.shape)
         rows, probs = settled_rows(boxes, self.classifier(batch), parents, side)
-        if not probe:
-            return candidates, rows, probs, ()
-        tall = candidates.boxes[:, 3] >= min_height(shape or blurred.shape)
-        return candidates, rows, probs, self._probe(batch, parents, candidates.rank, rows, probs,
-                                                    tall)
+        return candidates, rows, probs, batch, parents
 
-    def _probe(self, batch: np.ndarray, parents: np.ndarray, rank: np.ndarray,
-               rows: np.ndarray, probs: np.ndarray, tall: np.ndarray) -> tuple[int, ...]:
+    def _probe(self, batch: np.ndarray, parents: np.ndarray, candidates: Candidates,
+               rows: np.ndarray, probs: np.ndarray, digits: int, shape: tuple[int, int]
+               ) -> tuple[int, ...]:
         """The clockwise quarter turns that may set a poorly read frame upright (none for a
-        frame that reads well): the model inputs of the whole candidates read as no digit that
-        stand out most, given a quarter turn each way and classified in a second, small run
-        (`orient`). Only `tall` candidates (of a digit's usual height, `segment.SHORTEST`) count:
-        the small ones of a page on its side, bits of its digits and 1s lying flat, stand out as
-        much and read as nothing either way."""
-        wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE)
-                      & tall[rows]]
-        if not reads_poorly(len(confident(probs, self.min_confidence)), len(wholes)):
+        frame that reads well, `digits` read in it): the model inputs of the whole candidates
+        read as no digit that stand out most, given a quarter turn each way and classified in a
+        second, small run (`orient`). Only candidates of a digit's usual height in a frame of
+        `shape` count (`segment.SHORTEST`): the small ones of a page on its side, bits of its
+        digits and 1s lying flat, stand out as much and read as nothing either way."""
+        tall = candidates.boxes[rows, 3] >= min_height(shape)
+        wholes = rows[(probs.argmax(axis=1) == NOT_A_DIGIT) & (parents[rows] == WHOLE) & tall]
+        if not reads_poorly(digits, len(wholes)):
             return ()
-        probed = wholes[np.argsort(-rank[wholes], kind="stable")[:PROBED]]
+        probed = wholes[np.argsort(-candidates.rank[wholes], kind="stable")[:PROBED]]
         return turns_of(self.classifier(probe_batch(batch[probed])))
 
     def read(self, frame: ImageLike, tracker: Tracker | None = None) -> Reading:

@@ -56,7 +56,7 @@ def in_words(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     b = boxes.astype(np.float32)
     width, height = b[:, 2], b[:, 3]
     none = (labels == NOT_A_DIGIT) & (probs[:, NOT_A_DIGIT] >= LETTER_SURE)
-    letter = none & (width >= LETTER_WIDTH[0] * height) & (width <= LETTER_WIDTH[1] * height)
+    letter = none & letter_shaped(b)
     if not letter.any():
         return out
     ox, oy = overlaps(b[letter], b[digit])
@@ -72,6 +72,12 @@ def in_words(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     wordy = letters[run] >= digits[run]  # >= 1 for a digit's run
     out[nodes[wordy & doubtful[nodes]]] = True
     return out
+
+
+def letter_shaped(boxes: np.ndarray) -> np.ndarray:
+    """Per box (x, y, w, h): its width over height is a letter's (LETTER_WIDTH)."""
+    width, height = boxes[:, 2], boxes[:, 3]
+    return (width >= LETTER_WIDTH[0] * height) & (width <= LETTER_WIDTH[1] * height)
 
 
 def line_runs(boxes: np.ndarray) -> np.ndarray:
@@ -105,8 +111,8 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     digit = labels != NOT_A_DIGIT
     out = np.zeros(len(boxes), bool)
     b = boxes.astype(np.float32)
-    width, height = b[:, 2], b[:, 3]
-    shaped = (width >= LETTER_WIDTH[0] * height) & (width <= LETTER_WIDTH[1] * height)
+    height = b[:, 3]
+    shaped = letter_shaped(b)
     letter = (labels == NOT_A_DIGIT) & (probs[:, NOT_A_DIGIT] >= PRINT_SURE) & shaped
     if letter.sum() < AMONG or not digit.any():
         return out
