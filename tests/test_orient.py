@@ -13,7 +13,8 @@ NONE = (NOT_A_DIGIT, 0.95)
 
 def test_a_frame_reads_poorly_when_most_candidates_read_as_none():
     assert reads_poorly(digits=2, rejected=6)
-    assert not reads_poorly(digits=4, rejected=6)  # a page of digits with some texture
+    assert reads_poorly(digits=6, rejected=6)  # a page on its side: its 0s, 1s and 8s read
+    assert not reads_poorly(digits=7, rejected=6)  # a page of digits with some texture
     assert not reads_poorly(digits=0, rejected=4)  # too little to go on
 
 
