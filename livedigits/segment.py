@@ -60,10 +60,11 @@ def binarize(gray: np.ndarray, ink_is_dark: bool = True, contrast: int = 12) -> 
     """Gray frame -> uint8 mask, 255 where there is ink of the polarity asked for.
 
     A Gaussian blur first, so sensor noise does not become thousands of specks; then a local-mean
-    threshold over a window a few strokes wide, which survives shadows and uneven light; then
-    ruled lines are taken out, so they do not chain a line of digits into one blob. The reader
-    thresholds both polarities (dark pen on paper, chalk or a logo on a dark surface) and lets
-    the classifier decide, since one frame can hold both.
+    threshold over a window a few strokes wide, which survives shadows and uneven light (light
+    ink must also be lighter than the median `background`, so the paper beside dark ink is no
+    light ink); then ruled lines are taken out, so they do not chain a line of digits into one
+    blob. The reader thresholds both polarities (dark pen on paper, chalk or a logo on a dark
+    surface) and lets the classifier decide, since one frame can hold both.
     """
     return threshold(smooth(gray), ink_is_dark, contrast)
 
@@ -240,12 +241,13 @@ def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_d
     than every one of the four strips just outside the box, i.e. than the darkest (lightest) of
     them; negative when it is not.
 
-    The local-mean threshold also marks the paper beside dark ink as light ink, since there the
-    local mean is pulled down by the ink: such a halo, or the paper inside a 3's bays, is no
-    lighter than the paper on at least one side of it, while chalk is lighter than the board
-    all round and pen ink darker than its paper all round. Texture blobs stand out little and
-    digits a lot, so the contrast also ranks candidates for the cap. A box filling the frame
-    scores 255.
+    The local-mean threshold also marks the board beside chalk as dark ink, since there the
+    local mean is pulled up by the chalk (the light mask has the median `background` against the
+    mirror case, the paper beside dark ink): such a halo, or the paper inside a 3's bays, is
+    no darker (lighter) than the surface on at least one side of it, while chalk is lighter than
+    the board all round and pen ink darker than its paper all round. Texture blobs stand out
+    little and digits a lot, so the contrast also ranks candidates for the cap. A box filling
+    the frame scores 255.
     `sums`: `gray`'s integral image (`integral`), when the caller has it for both polarities.
     """
     if len(boxes) == 0:
