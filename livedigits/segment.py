@@ -15,6 +15,7 @@ MAX_CANDIDATES = 150
 MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
+ALIKE = 0.25  # pieces one on the other merge only this alike in width or height
 BAR_FLAT = (1.4, 4.0)  # width over height of a piece that may be a 5's bar (`_merge_pieces`)
 # The shortest digit: 2% of the frame's shorter side, at least 8 px, for digits as tall as
 # their neighbours; a hurried writer's 0 is half as tall as the digits beside it, so candidates
@@ -325,15 +326,20 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     short, tall = np.minimum(hi, hj), np.maximum(hi, hj)
     union_w = np.maximum(x0[i] + wi, x0[j] + wj) - np.minimum(x0[i], x0[j])
     union_h = np.maximum(y0[i] + hi, y0[j] + hj) - np.minimum(y0[i], y0[j])
+    # Pieces one on the other are of one digit only if they are alike in width or in height (a
+    # 5's bar is as wide as a good part of its body; half an 8 as wide as the other half):
+    # otherwise a blob of texture, or a ruled line on a page turned in view, takes in the small
+    # digits just below it, and the group is no digit.
+    alike = ((np.minimum(wi, wj) > ALIKE * np.maximum(wi, wj)) | (short > ALIKE * tall))
     stacked = ((ox > 0.25 * np.minimum(wi, wj)) & (short < 0.6 * tall) & (oy > -0.25 * tall)
-               & (oy < 0.4 * short))
+               & (oy < 0.4 * short) & alike)
     inside = ((np.maximum(ox, 0) * np.maximum(oy, 0) > 0.6 * np.minimum(wi * hi, wj * hj))
               & (short > 0.3 * tall))
     # A digit broken across its waist (a thin stroke lost to the threshold): two pieces of
     # any height, one on the other, nearly touching, together less than twice the taller one
     # (two digits of one size on two lines are at least that) and not a thin column.
     halves = ((ox > 0.6 * np.minimum(wi, wj)) & (oy > -0.15 * tall) & (oy < 0.3 * short)
-              & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h))
+              & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h) & alike)
     near = (((stacked | inside) & (union_h < 1.6 * tall)) | halves) & (union_w < 1.2 * union_h)
     # A 5's bar drawn apart often floats at the top right of its body, beside rather than above
     # it: a flat short piece (i) whose top is level with or above the body's (j), that starts

@@ -169,6 +169,23 @@ def test_digits_on_two_lines_stay_apart():
     assert len(find_candidates(mask).boxes) == 4
 
 
+def test_small_digits_below_a_wide_blob_are_not_taken_in():
+    """A blob of texture 160 px wide and 150 tall just above a line of digits 14 px tall (as
+    on a card lying on fabric, in light ink): the digits are far smaller than it both ways, so
+    they are no 5's bar or half of it, and each stays a candidate of its own."""
+    mask = np.zeros((360, 640), np.uint8)
+    cv2.ellipse(mask, (300, 80), (80, 75), 0, 0, 360, 255, -1)  # y 5-155, x 220-380
+    x = 280
+    for ch in "358":
+        digit = digit_mask(ch, 14, thickness=2)
+        h, w = digit.shape
+        mask[158 : 158 + h, x : x + w] |= digit  # the ink from y 168: 13 px below the blob
+        x += w - 8
+    boxes = find_candidates(mask).boxes
+    small = boxes[boxes[:, 3] < 30]
+    assert len(small) == 3, boxes.tolist()
+
+
 def test_ink_contrast_is_against_the_darkest_side():
     """Dark ink is measured against the darkest of the four strips around its box; a strip
     outside the frame does not count, and a box filling the frame scores 255."""
