@@ -95,11 +95,25 @@ def thresholds(blurred: np.ndarray, polarities: tuple[bool, ...] = (True, False)
         if dark:
             mask = cv2.compare(blurred, cv2.subtract(local, contrast, dtype=cv2.CV_8U),
                                cv2.CMP_LT)
-        else:  # lighter than the local mean and than the median background (no halos)
-            level = cv2.max(local, background(blurred, block))
-            mask = cv2.compare(blurred, cv2.add(level, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
-        masks.append(remove_lines(mask, w))
+            masks.append(remove_lines(mask, w))
+        else:
+            masks.append(_light_ink(blurred, local, block, contrast, w))
     return masks
+
+
+def _light_ink(blurred: np.ndarray, local: np.ndarray, block: int, contrast: int,
+               width: int) -> np.ndarray:
+    """The light mask: `contrast` lighter than the local mean and than the median `background`
+    (so no halos beside dark ink), ruled lines taken out. Lines are found before the median
+    test, which may cut a light ruled line into pieces too short to be taken for a line, left
+    to join the digits written on it."""
+    mask = cv2.compare(blurred, cv2.add(local, contrast, dtype=cv2.CV_8U), cv2.CMP_GT)
+    level = cv2.add(background(blurred, block), contrast, dtype=cv2.CV_8U)
+    lighter = cv2.compare(blurred, level, cv2.CMP_GT)
+    ink = mask & lighter
+    if not cv2.countNonZero(ink):  # most pages of dark ink: no line to take out
+        return ink
+    return remove_lines(mask, width) & lighter
 
 
 MEDIAN_STEP = 4  # the median background is taken on a copy reduced a quarter block per pixel...
