@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import DATA, SAMPLES, digit_mask
 
+from livedigits import segment
 from livedigits.segment import (
     MAX_CANDIDATES,
     _squeeze_x4,
@@ -86,6 +87,19 @@ def test_ruled_lines_do_not_chain_digits_together():
     for y in range(20, 480, 28):
         image[y : y + 2, :] = 160  # ruled lines through the digits
     assert len(boxes_of(image)) == 4
+
+
+def test_a_light_ruled_line_cut_by_the_median_is_still_taken_out(monkeypatch):
+    """Light ink must outshine the median background too, and where that steps up (beside
+    glare, a lit patch) it cuts a light ruled line into pieces shorter than a line. Lines are
+    found before that test, so no piece is left to join the digits written on it."""
+    board = np.full((360, 640), 40, np.uint8)
+    board[200:203, :] = 90  # a light ruled line across the board
+    steps = np.full_like(board, 40)
+    steps[:, 100:220] = steps[:, 340:460] = 85  # the median steps up twice along it
+    monkeypatch.setattr(segment, "background", lambda blurred, block: steps)
+    mask = binarize(board, ink_is_dark=False)
+    assert not mask.any(), "no piece of the line is left"
 
 
 def test_a_five_with_a_detached_bar_is_one_candidate():
