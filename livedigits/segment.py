@@ -15,7 +15,8 @@ MAX_CANDIDATES = 150
 MAX_SPLITS = 20  # wide candidates cut in two per polarity, the widest first
 _MAX_PIECES = 400  # connected components considered for merging (largest first)
 MAX_HEIGHT = 0.7  # of the frame: taller is a sheet, a shadow or a finger, not a digit
-ALIKE = 0.25  # pieces one on the other merge only this alike in width or height
+# Stacked pieces merge only if the lesser width or height is over this share of the greater.
+ALIKE = 0.25
 BAR_FLAT = (1.4, 4.0)  # width over height of a piece that may be a 5's bar (`_merge_pieces`)
 # The shortest digit: 2% of the frame's shorter side, at least 8 px, for digits as tall as
 # their neighbours; a hurried writer's 0 is half as tall as the digits beside it, so candidates
@@ -31,6 +32,8 @@ MAX_ASPECT = 2.5
 # Grey levels a candidate's ink must stand out from its surroundings by (`ink_contrast`): half
 # the 12 of `thresholds`, so faint ballpoint that passed the threshold passes this too.
 HALO = 6.0
+MEDIAN_STEP = 4  # the median background is taken on a copy reduced a quarter block per pixel...
+MEDIAN_WINDOW = 7  # ...over this many of its pixels: about 1.75 threshold blocks
 _VERTICAL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))
 _VERTICAL_7 = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7))
 
@@ -76,8 +79,9 @@ def smooth(gray: np.ndarray) -> np.ndarray:
 
 
 def threshold(blurred: np.ndarray, ink_is_dark: bool = True, contrast: int = 12) -> np.ndarray:
-    """`binarize` after the blur: 255 where a pixel is `contrast` darker (or lighter) than its
-    neighbourhood's mean, ruled lines taken out."""
+    """`binarize` after the blur: 255 where a pixel is `contrast` darker than its
+    neighbourhood's mean (or lighter than it and than the median `background`), ruled lines
+    taken out."""
     return thresholds(blurred, (ink_is_dark,), contrast)[0]
 
 
@@ -102,7 +106,7 @@ def thresholds(blurred: np.ndarray, polarities: tuple[bool, ...] = (True, False)
 
 
 def _light_ink(blurred: np.ndarray, local: np.ndarray, block: int, contrast: int,
-               width: int) -> np.ndarray:
+               frame_width: int) -> np.ndarray:
     """The light mask: `contrast` lighter than the local mean and than the median `background`
     (so no halos beside dark ink), ruled lines taken out. Lines are found before the median
     test, which may cut a light ruled line into pieces too short to be taken for a line, left
@@ -113,24 +117,21 @@ def _light_ink(blurred: np.ndarray, local: np.ndarray, block: int, contrast: int
     ink = mask & lighter
     if not cv2.countNonZero(ink):  # most pages of dark ink: no line to take out
         return ink
-    return remove_lines(mask, width) & lighter
-
-
-MEDIAN_STEP = 4  # the median background is taken on a copy reduced a quarter block per pixel...
-MEDIAN_WINDOW = 7  # ...over this many of its pixels: about 1.75 threshold blocks
+    return remove_lines(mask, frame_width) & lighter
 
 
 def background(blurred: np.ndarray, block: int) -> np.ndarray:
     """The level of the surface around each pixel that light ink must stand out from: the
     median over a window of about 1.75 threshold `block`s (on a copy reduced block/4 times,
-    brought back to full size; 0.15 ms at 640x360).
+    brought back to full size; 0.15-0.2 ms at 640x360).
 
     The local mean alone is pulled down beside dark ink, so the paper beside every dark stroke
-    is lighter than it: a halo. Halos are no candidates (`ink_contrast` drops them), but on a
-    page of dark ink they are most of the light mask, and cost as much as the digits: 0.6 of
-    1.9 ms on a frame of 20, 1.5 of 3.6 ms on a page of 80. The median is the paper wherever ink
-    covers less than half of the window, and the board under chalk likewise; light ink must be
-    lighter than both.
+    is lighter than it: a halo. Halos are seldom candidates (`ink_contrast` drops nearly all),
+    but on a page of dark ink they are most of the light mask, and cost as much as the digits:
+    0.6 of 1.9 ms on a frame of 20, 1.5 of 3.6 ms on a page of 80. The median is the paper
+    wherever fewer than half of the window's cells (a quarter block each) hold ink, and the
+    board under chalk likewise; light ink must be lighter than both. (A page dense with ink
+    in every cell keeps its halos, and `ink_contrast` drops them, as before.)
     """
     height, width = blurred.shape
     step = max(2, round(block / MEDIAN_STEP))
@@ -152,8 +153,6 @@ def blobs(mask: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     if not cv2.countNonZero(mask):
         return [], np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return [], np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
     contours = [contours[i] for i in np.flatnonzero(hierarchy[0, :, 3] < 0)]  # not holes
     lengths = np.fromiter(map(len, contours), np.intp, len(contours))
     points = np.concatenate(contours).reshape(-1, 2)  # int32, as findContours gives them
@@ -256,11 +255,11 @@ def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_d
     than every one of the four strips just outside the box, i.e. than the darkest (lightest) of
     them; negative when it is not.
 
-    The local-mean threshold also marks the board beside chalk as dark ink, since there the
-    local mean is pulled up by the chalk (the light mask has the median `background` against the
-    mirror case, the paper beside dark ink): such a halo, or the paper inside a 3's bays, is
-    no darker (lighter) than the surface on at least one side of it, while chalk is lighter than
-    the board all round and pen ink darker than its paper all round. Texture blobs stand out
+    The local-mean threshold also marks the board beside chalk, and inside a chalk 3's bays, as
+    dark ink, since the local mean is pulled up there (the light mask is spared the mirror
+    case, mostly, by the median `background`): such a halo is no darker (lighter) than the
+    surface on at least one side of it, while chalk is lighter than the board all round and pen
+    ink darker than its paper all round. Texture blobs stand out
     little and digits a lot, so the contrast also ranks candidates for the cap. A box filling
     the frame scores 255.
     `sums`: `gray`'s integral image (`integral`), when the caller has it for both polarities.
@@ -322,7 +321,8 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     (overlapping in x by a quarter of its width: a 5's bar often sticks out to the right), when
     it is a flat bar level with the top of one body at its right, when the two are the halves
     of a digit broken across its waist, or when its box lies mostly inside the larger box.
-    Neighbouring digits, even on a slanted line, are none of these, so they stay apart.
+    Pieces one on the other must be alike in width or height (ALIKE). Neighbouring digits,
+    even on a slanted line, are none of these, so they stay apart.
     """
     n = len(boxes)
     if n < 2:
@@ -350,8 +350,8 @@ def _merge_pieces(boxes: np.ndarray) -> np.ndarray:
     inside = ((np.maximum(ox, 0) * np.maximum(oy, 0) > 0.6 * np.minimum(wi * hi, wj * hj))
               & (short > 0.3 * tall))
     # A digit broken across its waist (a thin stroke lost to the threshold): two pieces of
-    # any height, one on the other, nearly touching, together less than twice the taller one
-    # (two digits of one size on two lines are at least that) and not a thin column.
+    # any height if alike, one on the other, nearly touching, together less than twice the
+    # taller one (two digits of one size on two lines are at least that), not a thin column.
     halves = ((ox > 0.6 * np.minimum(wi, wj)) & (oy > -0.15 * tall) & (oy < 0.3 * short)
               & (union_h < 1.9 * tall) & (union_w > 0.5 * union_h) & alike)
     near = (((stacked | inside) & (union_h < 1.6 * tall)) | halves) & (union_w < 1.2 * union_h)

@@ -11,7 +11,7 @@ from livedigits.orient import probe_batch, reads_poorly, turns_of
 NONE = (NOT_A_DIGIT, 0.95)
 
 
-def test_a_frame_reads_poorly_when_most_candidates_read_as_none():
+def test_a_frame_reads_poorly_when_it_reads_no_more_digits_than_rejects():
     assert reads_poorly(digits=2, rejected=6)
     assert reads_poorly(digits=6, rejected=6)  # a page on its side: its 0s, 1s and 8s read
     assert not reads_poorly(digits=7, rejected=6)  # a page of digits with some texture

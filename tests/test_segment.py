@@ -90,9 +90,10 @@ def test_ruled_lines_do_not_chain_digits_together():
 
 
 def test_a_light_ruled_line_cut_by_the_median_is_still_taken_out(monkeypatch):
-    """Light ink must outshine the median background too, and where that steps up (beside
-    glare, a lit patch) it cuts a light ruled line into pieces shorter than a line. Lines are
-    found before that test, so no piece is left to join the digits written on it."""
+    """Light ink must outshine the median background too, and where that steps up it cuts a
+    light ruled line into pieces shorter than a line (seen on a held-out frame of light ink on
+    ruled paper). Here a stand-in median steps up twice along a line on a plain board. Lines
+    are found before that test, so no piece is left to join the digits written on it."""
     board = np.full((360, 640), 40, np.uint8)
     board[200:203, :] = 90  # a light ruled line across the board
     steps = np.full_like(board, 40)
@@ -290,7 +291,7 @@ def test_the_paper_around_dark_ink_is_no_light_candidate():
     assert len(digits) == 4
     light = binarize(gray, False)
     mean = cv2.blur(smooth(gray), (41, 41))  # over the block a 480x640 frame is thresholded with
-    local_only = cv2.compare(smooth(gray), mean + 12, cv2.CMP_GT)
+    local_only = cv2.compare(smooth(gray), cv2.add(mean, 12), cv2.CMP_GT)
     assert cv2.countNonZero(local_only) > 5000  # the halos the local mean alone would give...
     assert cv2.countNonZero(light) == 0  # ...are out
     board = 255 - gray  # light ink on a dark board
