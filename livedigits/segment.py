@@ -180,7 +180,7 @@ def remove_lines(mask: np.ndarray, frame_width: int | None = None) -> np.ndarray
     the frame has a shorter bar.
     """
     height, width = mask.shape
-    if width < 4 or not cv2.countNonZero(mask):  # no room for a line, or no ink at all
+    if width < 4:  # narrower than one squeezed column: no room for a line
         return mask
     length = max(25, (frame_width or width) // 4)
     # The opening runs on a copy squeezed 4x along x: a line stays a line, and the long kernel
@@ -259,9 +259,8 @@ def ink_contrast(gray: np.ndarray, mask: np.ndarray, boxes: np.ndarray, ink_is_d
     dark ink, since the local mean is pulled up there (the light mask is spared the mirror
     case, mostly, by the median `background`): such a halo is no darker (lighter) than the
     surface on at least one side of it, while chalk is lighter than the board all round and pen
-    ink darker than its paper all round. Texture blobs stand out
-    little and digits a lot, so the contrast also ranks candidates for the cap. A box filling
-    the frame scores 255.
+    ink darker than its paper all round. Texture blobs stand out little and digits a lot, so
+    the contrast also ranks candidates for the cap. A box filling the frame scores 255.
     `sums`: `gray`'s integral image (`integral`), when the caller has it for both polarities.
     """
     if len(boxes) == 0:
