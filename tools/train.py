@@ -164,35 +164,6 @@ def ort_predict(path: Path, x: np.ndarray, batch: int = 1000) -> np.ndarray:
                            for i in range(0, len(x), batch)])
 
 
-def teacher_targets(paths: list[Path], x: np.ndarray, temperature: float) -> np.ndarray:
-    """The teachers' mean probabilities at `temperature`: softmax(logits / T) is p^(1/T)
-    renormalized, so the exported softmax models serve as they are."""
-    soft = []
-    for path in paths:
-        probs = ort_predict(path, x).astype(np.float64) ** (1 / temperature)
-        soft.append(probs / probs.sum(1, keepdims=True))
-    return np.mean(soft, axis=0).astype(np.float32)
-
-
-def distillation(keras, weight: float, temperature: float):
-    """Loss and accuracy for targets packed as [one-hot truth | teachers' soft targets]:
-    (1 - weight) * cross-entropy with the truth + weight * T^2 * cross-entropy with the teachers
-    at temperature T (Hinton et al. 2015). An ensemble's knowledge in one net's time."""
-    ops, n = keras.ops, len(CLASSES)
-
-    def loss(y_true, y_pred):
-        log_p = ops.log(ops.clip(y_pred, 1e-7, 1.0))
-        log_p_soft = ops.log_softmax(log_p / temperature, axis=-1)
-        return -((1 - weight) * ops.sum(y_true[:, :n] * log_p, axis=-1)
-                 + weight * temperature**2 * ops.sum(y_true[:, n:] * log_p_soft, axis=-1))
-
-    def accuracy(y_true, y_pred):
-        return ops.cast(ops.argmax(y_true[:, :n], axis=-1) == ops.argmax(y_pred, axis=-1),
-                        "float32")
-
-    return loss, accuracy
-
-
 def check_contract(path: Path) -> None:
     """The reader relies on this: input `image` (N, 28, 28, 2) float32, output `probs` (N, 11)."""
     import onnxruntime as ort
@@ -321,13 +292,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="share of the scene not-a-digit crops drawn each epoch (default all)")
     p.add_argument("--separable", action="store_true",
                    help="depthwise-separable convolutions after the first")
-    p.add_argument("--teachers", type=Path, nargs="*", default=[],
-                   help="ONNX models of this contract whose mean soft output the net also "
-                   "learns (knowledge distillation)")
-    p.add_argument("--distill", type=float, default=0.5,
-                   help="weight of the teachers' targets against the truth (with --teachers)")
-    p.add_argument("--temperature", type=float, default=2.0,
-                   help="softening of the teachers' outputs (with --teachers)")
     p.add_argument("--val", type=int, default=5000, help="training images held out for validation")
     p.add_argument("--limit", type=int, default=0, help="use only this many training images")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -356,12 +320,8 @@ def fit(args, keras, validation, pool, pending, train_idx, scenes, started):
                  + len(scene_epoch(scenes, args.scene_negatives, args.seed, 0)))
     steps = args.epochs * -(-int(per_epoch) // args.batch)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.01)
-    loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
-    if args.teachers:
-        loss, accuracy = distillation(keras, args.distill, args.temperature)
-        truth = np.eye(len(CLASSES), dtype=np.float32)[validation[1]]
-        validation = (validation[0], np.concatenate([truth, truth], axis=1))
-    model.compile(keras.optimizers.Adam(schedule), loss, metrics=[accuracy])
+    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     print(f"{model.count_params()} parameters; {len(train_idx)} MNIST training digits "
           f"({args.mnist_share:.0%} each epoch), {len(scenes[1])} scene crops, "
           f"{len(validation[0])} validation crops", flush=True)
@@ -374,9 +334,6 @@ def fit(args, keras, validation, pool, pending, train_idx, scenes, started):
             chosen = scene_epoch(scenes, args.scene_negatives, args.seed, epoch)
             x, y = np.concatenate([x, scenes[0][chosen]]), np.concatenate([y, scenes[1][chosen]])
         shuffle = np.random.default_rng((args.seed, epoch)).permutation(len(x))
-        if args.teachers:
-            y = np.concatenate([np.eye(len(CLASSES), dtype=np.float32)[y],
-                                teacher_targets(args.teachers, x, args.temperature)], axis=1)
         history = model.fit(x[shuffle], y[shuffle], batch_size=args.batch, epochs=epoch + 1,
                             initial_epoch=epoch, validation_data=validation, verbose=2)
         print(f"epoch {epoch + 1}/{args.epochs} done at {(time.time() - started) / 60:.1f} min",
@@ -389,8 +346,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
     data = load_data(args.data)
-    for teacher in args.teachers:
-        check_contract(teacher)
     val_idx, train_idx = split_train(len(data["x_train"]), args.val, args.limit)
     n_val = len(val_idx)
     _images, _labels = data["x_train"], data["y_train"]
@@ -527,10 +482,6 @@ def main(argv=None) -> int:
         "negatives": "specks, near-horizontal lines and ruled-line pieces, paper edges, open "
                      "rings, OpenCV-font letters and symbols, left halves of round digits, two "
                      "digits run together, textured noise",
-        "distillation": {"teachers": {path.name if path.parent == args.out else str(path):
-                                      sha256(path) for path in args.teachers},
-                         "weight": args.distill, "temperature": args.temperature}
-        if args.teachers else None,
         "epochs": args.epochs,
         "batch": args.batch,
         "learning_rate": f"Adam, cosine decay from {args.lr}",
