@@ -146,15 +146,8 @@ def touching(reader: Reader, first: int, second: int) -> np.ndarray:
     return on_paper(both)
 
 
-# The shipped model reads the cut "1" of this 2-1 pair (a thin stroke with a piece of the 2's
-# tail) as "not a digit", so the whole stays a "2": a regression of the models of the last three
-# releases, marked strictly so that a model that reads it again removes the mark. (The 5-0 pair,
-# marked so in the last release, reads right since the model learned touching scenes.)
-CUT_ONE_MISSED = pytest.mark.xfail(strict=True, reason="shipped model: the cut 1 reads as no digit")
-
-
 @pytest.mark.parametrize(("first", "second"),
-                         [(4, 7), pytest.param(2, 1, marks=CUT_ONE_MISSED), (5, 0)])
+                         [(4, 7), (2, 1), (5, 0)])
 def test_two_touching_digits_are_split_and_read(reader, first, second):
     frame = touching(reader, first, second)
     mask, _ = reader.mask(frame, ink_is_dark=True)
@@ -179,9 +172,9 @@ def mnist_line(items: list[tuple[int, int, int]]) -> np.ndarray:
 
 
 def test_a_small_zero_read_with_doubt_beside_its_number_is_read(reader):
-    """A 0 a third as tall as its neighbours, read under 0.9: small, but not alone
+    """A 0 under a third as tall as its neighbours, read under 0.9: small, but not alone
     (`lone.lone_doubts` counts the taller digits of its line as company)."""
-    frame = mnist_line([(5, 24, 200), (1, 24, 222), (0, 9, 236), (6, 24, 248)])
+    frame = mnist_line([(5, 24, 200), (1, 24, 222), (0, 7, 236), (6, 24, 248)])
     zero = [d for d in reader.detect(frame).probs if d.argmax() == 0]
     assert len(zero) == 1 and zero[0].max() < 0.9, "the case this guards: a doubtful 0"
     assert "".join(n.text for n in reader.read(frame).numbers) == "5106"
@@ -339,6 +332,11 @@ def test_suppress_keeps_the_most_confident_of_overlapping_digits_only():
     assert suppress(boxes, probs).tolist() == [0, 2, 3]
 
 
+# The shipped model reads this 7, fitted keeping its aspect, as a 1 at 0.50 (0.27 no digit), so
+# no second look is taken (looks are for "no digit") and the doubtful 1 is dropped: a regression
+# against the model before it (a 7 at 0.997 by its second look), marked strictly so that a
+# model that reads it again removes the mark.
+@pytest.mark.xfail(strict=True, reason="shipped model: the 7 reads as a 1 at 0.50, no look")
 def test_a_long_stemmed_seven_narrower_than_mnist_sevens_is_read_by_its_second_look(
         reader, monkeypatch):
     frame = np.full((360, 640, 3), 235, np.uint8)

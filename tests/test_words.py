@@ -133,10 +133,13 @@ def test_a_letter_stays_a_row_that_reads_as_no_digit():
 
 def test_the_letters_of_a_scanned_page_the_model_takes_for_digits_are_left_out(reader,
                                                                                 monkeypatch):
-    """scikit-image's scanned page (never in the training scenes) at 2x: read without word
-    context, its o, s and l read as digits; the reader leaves out those among letters."""
+    """scikit-image's scanned page (never in the training scenes) at 2x, its print thinned by a
+    3x3 maximum: read without word context, some of its letters read as digits; the reader
+    leaves out those among letters. (At the scan's own weight the shipped model reads at most
+    one of its letters as a digit, too few for the case.)"""
     skimage_data = pytest.importorskip("skimage.data")
     page = cv2.resize(skimage_data.page(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    page = cv2.dilate(page, np.ones((3, 3), np.uint8))  # dark print on light paper: thinner
     with_words = len(reader.read(page).digits)
     monkeypatch.setattr(reader_module, "in_words", lambda boxes, probs: np.zeros(len(boxes), bool))
     without = len(reader.read(page).digits)
