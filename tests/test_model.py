@@ -36,8 +36,7 @@ def pages():
 
 # The target for MNIST read end to end is 99.0% (issue 12). The shipped model reads 99.15% (fp32
 # and int8, 1,983 digits) of this subset and 99.0% (9,900) of all 10,000 test digits on pages
-# (tools/mnist_pages.py); the model before it read 98.95% of both. The floor guards against
-# falling back further (0.45 points, 9 of the 2,000 digits, under the first release's figures).
+# (tools/mnist_pages.py); the model before it read 98.95% of both.
 @pytest.fixture(scope="module")
 def page_recall(pages):
     """The share of the subset read right, per model (fp32: False, int8: True)."""
@@ -49,11 +48,6 @@ def page_recall(pages):
         assert result.truth == 2000
         recall[int8] = result.recall
     return recall
-
-
-@pytest.mark.parametrize("int8", [False, True])
-def test_committed_model_reads_mnist_pages_as_well_as_when_shipped(page_recall, int8):
-    assert page_recall[int8] >= 0.985, f"{page_recall[int8]:.4f} of 2,000 MNIST digits read right"
 
 
 @pytest.mark.parametrize("int8", [False, True])
