@@ -58,18 +58,23 @@ print(json.dumps(out))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: a bad reference, count or samples folder ends here."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("reference", type=Path, help="a source tree with the livedigits package "
                    "(a git worktree of the reference commit)")
-    p.add_argument("--pairs", type=int, default=12, help="alternated pairs of runs (default 12)")
+    p.add_argument("--pairs", type=int, default=12,
+                   help="alternated pairs of runs (default 12; an even number lets each side "
+                   "go first as often)")
     p.add_argument("--reads", type=int, default=100, help="read() calls a frame a run (median)")
     p.add_argument("--counts", type=int, nargs="+", default=[20, 80], metavar="N",
                    help="bench frames of N digits at 1280x720 (default 20 80)")
     p.add_argument("--samples", type=Path, default=REPO / "samples",
                    help="where frames/ and frames.jsonl are (the digit crops)")
     args = p.parse_args(argv)
-    if args.pairs < 1 or args.reads < 1:
-        p.error("--pairs and --reads must be at least 1")
+    if args.pairs < 1 or args.reads < 1 or min(args.counts) < 1:
+        p.error("--pairs, --reads and --counts must be at least 1")
+    if not (args.samples / "frames.jsonl").is_file():
+        p.error(f"{args.samples} holds no frames.jsonl (the digits of the bench frames)")
     if not (args.reference / "livedigits" / "__init__.py").is_file():
         p.error(f"{args.reference} holds no livedigits package (livedigits/__init__.py)")
     return args
@@ -77,12 +82,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def timed_run(tree: Path, frames: list[Path], reads: int) -> list[tuple[float, int]]:
     """(median ms, digits found) per frame, read by the livedigits of `tree` in a new process."""
+    # The child runs in the tree, which puts it first on sys.path already; PYTHONPATH keeps it
+    # there for anything the child may start.
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run([sys.executable, "-c", CHILD, str(reads), *map(str, frames)],
                           capture_output=True, text=True, env=env, cwd=tree)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise SystemExit(f"bench_against: the reader of {tree} failed: {last}")
+    if not done.stdout.strip():
+        raise SystemExit(f"bench_against: the reader of {tree} printed no times")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for what in ("package", "model"):  # the model: where the tree's reader says (if it does)
         used = result[what] and Path(result[what]).resolve()
@@ -92,6 +101,7 @@ def timed_run(tree: Path, frames: list[Path], reads: int) -> list[tuple[float, i
 
 
 def span(values: list[float], digits: int = 2) -> str:
+    """'low-high' of `values`."""
     return f"{min(values):.{digits}f}-{max(values):.{digits}f}"
 
 
@@ -120,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         frames = []
         for count in args.counts:
             path = Path(folder) / f"bench_{SIZE[0]}x{SIZE[1]}_{count}.png"
-            cv2.imwrite(str(path), bench_frame(SIZE, count, crops)[0])
+            if not cv2.imwrite(str(path), bench_frame(SIZE, count, crops)[0]):
+                raise SystemExit(f"bench_against: cannot write the bench frame {path}")
             frames.append(path)
         for pair in range(args.pairs):
             order = [(args.reference, reference), (REPO, this)]
