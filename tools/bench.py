@@ -388,19 +388,27 @@ print(json.dumps(out))
 """
 
 
-def run_child(code: str, frame_path: Path, via_shell: bool = False) -> tuple[dict, float]:
-    """Run `code` in a fresh interpreter; its last stdout line is JSON.
+def run_child(code: str, *args: object, via_shell: bool = False, tree: Path | None = None,
+              ) -> tuple[dict, float]:
+    """Run `code` with `args` in a fresh interpreter; its last stdout line is JSON. Raises
+    CalledProcessError if it fails, ValueError if it prints nothing.
 
     via_shell: start it from /bin/sh, not from this process. On Linux a child's ru_maxrss
     starts at its parent's peak RSS (the forked copy's high-water mark survives exec), so a
     child of this big process would report this process's memory, not its own.
+    tree: run it in that source tree, whose livedigits then comes first on sys.path (the
+    current directory; PYTHONPATH keeps it there for anything the child starts).
     """
-    command = [sys.executable, "-c", code, str(frame_path)]
+    command = [sys.executable, "-c", code, *map(str, args)]
     if via_shell and Path("/bin/sh").exists():
         command = ["/bin/sh", "-c", '"$0" "$@"; exit $?', *command]
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1]), time.perf_counter() - start
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env, cwd=tree)
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        raise ValueError("it printed nothing")
+    return json.loads(lines[-1]), time.perf_counter() - start
 
 
 def startup_table(frame_path: Path, runs: int) -> list[str]:

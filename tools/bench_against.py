@@ -17,8 +17,6 @@ medians over the pairs and the ratio's range and median.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,13 +24,14 @@ import tempfile
 from pathlib import Path
 
 import cv2
-from bench import REPO, bench_frame, digit_crops, machine
+from bench import REPO, bench_frame, digit_crops, machine, run_child
 
 SIZE = (1280, 720)
 
 # Run in a fresh interpreter in the tree to time, with it first on sys.path: prints where
 # livedigits and its model came from and, per frame, the median ms of `reads` read() calls and
-# the digits found.
+# the digits found. Self-contained, with no import from tools/: the reference tree's reader may
+# lack what bench.py imports.
 CHILD = """
 import json, statistics, sys, time
 import cv2
@@ -82,17 +81,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def timed_run(tree: Path, frames: list[Path], reads: int) -> list[tuple[float, int]]:
     """(median ms, digits found) per frame, read by the livedigits of `tree` in a new process."""
-    # The child runs in the tree, which puts it first on sys.path already; PYTHONPATH keeps it
-    # there for anything the child may start.
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(reads), *map(str, frames)],
-                          capture_output=True, text=True, env=env, cwd=tree)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise SystemExit(f"bench_against: the reader of {tree} failed: {last}")
-    if not done.stdout.strip():
-        raise SystemExit(f"bench_against: the reader of {tree} printed no times")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        result, _ = run_child(CHILD, reads, *frames, tree=tree)
+    except subprocess.CalledProcessError as failed:
+        last = (failed.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SystemExit(f"bench_against: the reader of {tree} failed: {last}") from None
+    except ValueError:
+        raise SystemExit(f"bench_against: the reader of {tree} printed no times") from None
     for what in ("package", "model"):  # the model: where the tree's reader says (if it does)
         used = result[what] and Path(result[what]).resolve()
         if used and not used.is_relative_to(tree.resolve()):
